@@ -1,0 +1,124 @@
+/** Target definitions: what each chat channel needs, validated with errors that name the field and the fix. */
+import { CHANNELS, type Channel, type TargetSpec } from '@vigil/contract';
+import { VigilError } from '@vigil/errors';
+
+export interface OpenAiTargetConfig {
+  model: string;
+  /** System prompt sent first in every conversation. */
+  system?: string;
+  /** Stream the reply (SSE) and measure time to first token. @default true */
+  stream?: boolean;
+  headers?: Record<string, string>;
+  temperature?: number;
+}
+
+export interface HttpTargetConfig {
+  /** JSON body with "{{message}}" and "{{session_id}}" placeholders. @default {"session_id":"{{session_id}}","message":"{{message}}"} */
+  bodyTemplate?: unknown;
+  /** JSONPath to the reply text in the response body. @default "$.reply" */
+  replyPath?: string;
+  /** JSONPath to a session id the bot assigns in its first answer; later turns send it instead of ours. */
+  sessionPath?: string;
+  headers?: Record<string, string>;
+}
+
+export interface WebSocketTargetConfig {
+  /** JSON message with "{{message}}" and "{{session_id}}" placeholders. @default {"type":"message","session_id":"{{session_id}}","text":"{{message}}"} */
+  sendTemplate?: unknown;
+  /** JSONPath to the reply text in a bot message. @default "$.text" */
+  replyPath?: string;
+  /** Only messages where this JSONPath equals the value count as replies (e.g. {path:"$.type", equals:"reply"}). */
+  filter?: { path: string; equals: unknown };
+  /** Streaming bots: chunks are concatenated until a message where this JSONPath equals the value. */
+  done?: { path: string; equals: unknown };
+  headers?: Record<string, string>;
+}
+
+export const DEFAULT_HTTP_BODY = { session_id: '{{session_id}}', message: '{{message}}' };
+export const DEFAULT_WS_MESSAGE = { type: 'message', session_id: '{{session_id}}', text: '{{message}}' };
+
+export interface TargetInput {
+  name?: unknown;
+  channel?: unknown;
+  endpoint?: unknown;
+  credentialsRef?: unknown;
+  config?: unknown;
+}
+
+function bad(field: string, message: string, fix: string): VigilError {
+  return new VigilError('VIGIL_E_TARGET_INVALID', message, { field, fix });
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkHeaders(field: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!isObj(v) || !Object.values(v).every((x) => typeof x === 'string')) throw bad(field, `${field} must map header names to strings`, 'e.g. {"x-test-call": "vigil"}');
+  for (const k of Object.keys(v)) {
+    if (/^authorization$/i.test(k)) throw bad(`${field}.${k}`, 'secrets do not belong in target headers', 'store the secret on the probe and set credentialsRef (e.g. "env:BOT_TOKEN")');
+  }
+}
+
+function checkJsonPath(field: string, v: unknown): void {
+  if (v === undefined) return;
+  if (typeof v !== 'string' || !v.startsWith('$')) throw bad(field, `${field} must be a JSONPath starting with $`, 'e.g. "$.reply.text"');
+}
+
+function checkMatch(field: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!isObj(v) || typeof v.path !== 'string' || !v.path.startsWith('$') || !('equals' in v)) throw bad(field, `${field} must be {path: "$.<field>", equals: <value>}`, 'e.g. {"path": "$.type", "equals": "reply"}');
+}
+
+function checkTemplate(field: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!JSON.stringify(v).includes('{{message}}')) throw bad(field, `${field} must contain the placeholder "{{message}}"`, 'put "{{message}}" where the caller\'s text goes');
+}
+
+/** Validates a target definition from the API or the CLI and returns it with defaults filled in. */
+export function validateTarget(input: TargetInput, id = ''): TargetSpec {
+  if (typeof input.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,99}$/.test(input.name)) throw bad('name', 'name is required: lowercase letters, digits, ".", "_" or "-"', 'e.g. "support-bot-staging"');
+  if (typeof input.channel !== 'string' || !(CHANNELS as readonly string[]).includes(input.channel)) throw bad('channel', `channel must be one of: ${CHANNELS.join(', ')}`, 'pick the protocol the bot speaks');
+  const channel = input.channel as Channel;
+  if (typeof input.endpoint !== 'string') throw bad('endpoint', 'endpoint is required', 'set endpoint to the bot\'s URL');
+  let url: URL;
+  try { url = new URL(input.endpoint); } catch { throw bad('endpoint', `endpoint is not a URL: ${input.endpoint}`, 'use an absolute URL such as http://bot.example:8080/v1'); }
+  const schemes = channel === 'chat.websocket' ? ['ws:', 'wss:'] : ['http:', 'https:'];
+  if (!schemes.includes(url.protocol)) throw bad('endpoint', `a ${channel} endpoint must use ${schemes.join(' or ')}`, `change the URL scheme to ${schemes[0]?.slice(0, -1)}`);
+  if (url.username || url.password) throw bad('endpoint', 'credentials do not belong in the endpoint URL', 'store them on the probe and set credentialsRef');
+  if (input.credentialsRef !== undefined && (typeof input.credentialsRef !== 'string' || !/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/.test(input.credentialsRef))) {
+    throw bad('credentialsRef', 'credentialsRef must be "env:NAME" or "file:/absolute/path"', 'name where the probe finds the secret; the secret never goes to the plane');
+  }
+  const config = input.config === undefined ? {} : input.config;
+  if (!isObj(config)) throw bad('config', 'config must be an object', 'see the README\'s target reference for each channel');
+  const allowed: Record<Channel, string[]> = {
+    'chat.openai': ['model', 'system', 'stream', 'headers', 'temperature'],
+    'chat.http': ['bodyTemplate', 'replyPath', 'sessionPath', 'headers'],
+    'chat.websocket': ['sendTemplate', 'replyPath', 'filter', 'done', 'headers'],
+  };
+  for (const k of Object.keys(config)) {
+    if (!allowed[channel].includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
+  }
+  checkHeaders('config.headers', config.headers);
+  switch (channel) {
+    case 'chat.openai':
+      if (typeof config.model !== 'string' || config.model === '') throw bad('config.model', 'config.model is required for chat.openai', 'set the model id the endpoint serves, e.g. "gpt-4o-mini"');
+      if (config.system !== undefined && typeof config.system !== 'string') throw bad('config.system', 'config.system must be a string', 'the system prompt text');
+      if (config.stream !== undefined && typeof config.stream !== 'boolean') throw bad('config.stream', 'config.stream must be true or false', 'true streams and measures time to first token');
+      if (config.temperature !== undefined && (typeof config.temperature !== 'number' || config.temperature < 0 || config.temperature > 2)) throw bad('config.temperature', 'config.temperature must be a number from 0 to 2', 'use 0 for repeatable answers');
+      break;
+    case 'chat.http':
+      checkTemplate('config.bodyTemplate', config.bodyTemplate);
+      checkJsonPath('config.replyPath', config.replyPath);
+      checkJsonPath('config.sessionPath', config.sessionPath);
+      break;
+    case 'chat.websocket':
+      checkTemplate('config.sendTemplate', config.sendTemplate);
+      checkJsonPath('config.replyPath', config.replyPath);
+      checkMatch('config.filter', config.filter);
+      checkMatch('config.done', config.done);
+      break;
+  }
+  const spec: TargetSpec = { id: id || input.name, name: input.name, channel, endpoint: input.endpoint, config };
+  if (typeof input.credentialsRef === 'string') spec.credentialsRef = input.credentialsRef;
+  return spec;
+}

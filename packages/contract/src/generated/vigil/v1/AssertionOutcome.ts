@@ -1,0 +1,21 @@
+// Original file: /work/main/proto/vigil/v1/probe.proto
+
+import type { Verdict as _vigil_v1_Verdict, Verdict__Output as _vigil_v1_Verdict__Output } from '../../vigil/v1/Verdict.ts';
+
+export interface AssertionOutcome {
+  'stepIndex'?: (number);
+  'assertion'?: (string);
+  'verdict'?: (_vigil_v1_Verdict);
+  'expected'?: (string);
+  'actual'?: (string);
+  'message'?: (string);
+}
+
+export interface AssertionOutcome__Output {
+  'stepIndex': (number);
+  'assertion': (string);
+  'verdict': (_vigil_v1_Verdict__Output);
+  'expected': (string);
+  'actual': (string);
+  'message': (string);
+}

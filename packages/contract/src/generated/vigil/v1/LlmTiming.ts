@@ -1,0 +1,12 @@
+// Original file: /work/main/proto/vigil/v1/probe.proto
+
+
+export interface LlmTiming {
+  'timeToFirstTokenMs'?: (number | string);
+  'totalMs'?: (number | string);
+}
+
+export interface LlmTiming__Output {
+  'timeToFirstTokenMs': (number);
+  'totalMs': (number);
+}

@@ -1,0 +1,28 @@
+// Original file: /work/main/proto/vigil/v1/probe.proto
+
+
+export interface Transcript {
+  'stepIndex'?: (number);
+  /**
+   * "caller" or "bot".
+   */
+  'speaker'?: (string);
+  'text'?: (string);
+  /**
+   * Structured reply, JSON-encoded, when the channel returns one.
+   */
+  'structuredJson'?: (string);
+}
+
+export interface Transcript__Output {
+  'stepIndex': (number);
+  /**
+   * "caller" or "bot".
+   */
+  'speaker': (string);
+  'text': (string);
+  /**
+   * Structured reply, JSON-encoded, when the channel returns one.
+   */
+  'structuredJson': (string);
+}

@@ -1,0 +1,89 @@
+/** Evaluates journey assertions against one bot reply. Pure: no I/O, no clock. */
+import { JSONPath } from 'jsonpath-plus';
+import type { Verdict } from '@vigil/contract';
+import type { Assertion } from './format.ts';
+
+/** What a channel returns for one turn. */
+export interface ChatReply {
+  text: string;
+  /** The structured reply (parsed JSON body, or the reply text parsed as JSON when it is JSON). */
+  structured?: unknown;
+  timeToFirstTokenMs: number;
+  timeToFullReplyMs: number;
+  streamed: boolean;
+}
+
+export interface AssertionResult {
+  assertion: string;
+  verdict: Verdict;
+  expected: string;
+  actual: string;
+  message: string;
+}
+
+const MAX_ACTUAL_CHARS = 500;
+const clip = (s: string) => (s.length > MAX_ACTUAL_CHARS ? `${s.slice(0, MAX_ACTUAL_CHARS)}…` : s);
+
+export function describeAssertion(a: Assertion): string {
+  if (a.name) return a.name;
+  switch (a.kind) {
+    case 'equals': case 'contains': case 'not_contains': return `${a.kind} ${JSON.stringify(a.value)}${a.ignoreCase ? ' (ignore case)' : ''}`;
+    case 'regex': return `regex /${a.pattern}/${a.flags}`;
+    case 'any_of': return `any_of [${a.of.map(describeAssertion).join(', ')}]`;
+    case 'jsonpath': return `jsonpath ${a.path} ${a.test.op} ${JSON.stringify(a.test.value)}`;
+    case 'max_latency_ms': case 'max_first_token_ms': return `${a.kind} ${a.limitMs}`;
+  }
+}
+
+function result(a: Assertion, pass: boolean, expected: string, actual: string, message: string): AssertionResult {
+  return { assertion: describeAssertion(a), verdict: pass ? 'pass' : 'fail', expected, actual: clip(actual), message: pass ? 'ok' : message };
+}
+
+export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResult {
+  switch (a.kind) {
+    case 'equals': case 'contains': case 'not_contains': {
+      const norm = (s: string) => (a.ignoreCase ? s.toLocaleLowerCase() : s);
+      const text = norm(reply.text.trim());
+      const want = norm(a.value);
+      const pass = a.kind === 'equals' ? text === want.trim() : a.kind === 'contains' ? text.includes(want) : !text.includes(want);
+      const verb = a.kind === 'equals' ? 'does not equal' : a.kind === 'contains' ? 'does not contain' : 'contains';
+      return result(a, pass, a.value, reply.text, `reply ${verb} ${JSON.stringify(a.value)}`);
+    }
+    case 'regex': {
+      const pass = new RegExp(a.pattern, a.flags).test(reply.text);
+      return result(a, pass, `/${a.pattern}/${a.flags}`, reply.text, `reply does not match /${a.pattern}/${a.flags}`);
+    }
+    case 'any_of': {
+      const parts = a.of.map((x) => evaluateAssertion(x, reply));
+      const pass = parts.some((p) => p.verdict === 'pass');
+      return result(a, pass, parts.map((p) => p.assertion).join(' | '), reply.text, `none of ${parts.length} alternatives held`);
+    }
+    case 'jsonpath': {
+      if (reply.structured === undefined) return result(a, false, `${a.path} ${a.test.op} ${JSON.stringify(a.test.value)}`, '(no structured reply)', 'the reply is not JSON, so a JSONPath cannot be checked');
+      let found: unknown[];
+      try {
+        found = JSONPath({ path: a.path, json: reply.structured as object, wrap: true, eval: false }) as unknown[];
+      } catch (e) {
+        return result(a, false, a.path, '', `JSONPath failed: ${(e as Error).message}`);
+      }
+      const actual = found.length === 0 ? '(nothing)' : JSON.stringify(found.length === 1 ? found[0] : found);
+      const t = a.test;
+      let pass: boolean;
+      switch (t.op) {
+        case 'exists': pass = (found.length > 0) === t.value; break;
+        case 'equals': pass = found.some((f) => JSON.stringify(f) === JSON.stringify(t.value)); break;
+        case 'contains': pass = found.some((f) => typeof f === 'string' ? f.includes(t.value) : JSON.stringify(f).includes(t.value)); break;
+        case 'regex': { const re = new RegExp(t.value); pass = found.some((f) => re.test(typeof f === 'string' ? f : JSON.stringify(f))); break; }
+      }
+      return result(a, pass, `${a.path} ${t.op} ${JSON.stringify(t.value)}`, actual, `${a.path} is ${actual}`);
+    }
+    case 'max_latency_ms': {
+      const pass = reply.timeToFullReplyMs <= a.limitMs;
+      return result(a, pass, `<= ${a.limitMs} ms`, `${reply.timeToFullReplyMs.toFixed(1)} ms`, `full reply took ${reply.timeToFullReplyMs.toFixed(1)} ms, over the ${a.limitMs} ms limit`);
+    }
+    case 'max_first_token_ms': {
+      const pass = reply.timeToFirstTokenMs <= a.limitMs;
+      return result(a, pass, `<= ${a.limitMs} ms`, `${reply.timeToFirstTokenMs.toFixed(1)} ms`, `first token took ${reply.timeToFirstTokenMs.toFixed(1)} ms, over the ${a.limitMs} ms limit`);
+    }
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * Journey format v1. A journey is YAML:
+ *
+ *   version: 1
+ *   name: card-lost
+ *   description: A caller reports a lost card and the bot blocks it.
+ *   channel: chat
+ *   settings: { step_timeout_ms: 15000, stop_on_failure: true }
+ *   steps:
+ *     - say: I lost my card
+ *     - expect: { contains: block, ignore_case: true }
+ *     - wait: 500
+ *   assertions:            # checked against every bot reply
+ *     - max_latency_ms: 5000
+ *
+ * `parseJourney` returns the typed journey, or throws VIGIL_E_JOURNEY_YAML / VIGIL_E_JOURNEY_INVALID whose
+ * details.issues name file, line, column and field for every problem found (not just the first).
+ */
+import { createHash } from 'node:crypto';
+import { LineCounter, parseDocument, isMap, type Document, type Node } from 'yaml';
+import { VigilError } from '@vigil/errors';
+
+export const JOURNEY_FORMAT_VERSION = 1;
+export const STEP_KINDS = ['say', 'expect', 'wait'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms'] as const;
+export type AssertionKind = (typeof ASSERTION_KINDS)[number];
+export const CHANNEL_FAMILIES = ['chat'] as const;
+
+export type Assertion =
+  | { kind: 'equals' | 'contains' | 'not_contains'; value: string; ignoreCase: boolean; name?: string }
+  | { kind: 'regex'; pattern: string; flags: string; name?: string }
+  | { kind: 'any_of'; of: Assertion[]; name?: string }
+  | { kind: 'jsonpath'; path: string; test: JsonPathTest; name?: string }
+  | { kind: 'max_latency_ms' | 'max_first_token_ms'; limitMs: number; name?: string };
+
+export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
+
+export type Step =
+  | { kind: 'say'; text: string; name?: string }
+  | { kind: 'expect'; assertions: Assertion[]; name?: string }
+  | { kind: 'wait'; ms: number; name?: string };
+
+export interface JourneyV1 {
+  version: 1;
+  name: string;
+  description: string;
+  channel: 'chat';
+  settings: { stepTimeoutMs: number; stopOnFailure: boolean };
+  steps: Step[];
+  assertions: Assertion[];
+}
+
+export interface ParsedJourney {
+  journey: JourneyV1;
+  /** sha256 of the source text; a journey version is identified by it. */
+  contentHash: string;
+  source: string;
+}
+
+export interface JourneyIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path, e.g. `steps[2].expect.regex`. */
+  field: string;
+  message: string;
+}
+
+export const DEFAULT_STEP_TIMEOUT_MS = 15_000;
+export const MAX_STEPS = 200;
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+
+type Path = Array<string | number>;
+
+function fieldOf(path: Path): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? p : `.${p}`;
+  return s || '(document)';
+}
+
+class Collector {
+  readonly issues: JourneyIssue[] = [];
+  readonly #doc: Document;
+  readonly #lines: LineCounter;
+  readonly #file: string;
+
+  constructor(doc: Document, lines: LineCounter, file: string) {
+    this.#doc = doc;
+    this.#lines = lines;
+    this.#file = file;
+  }
+
+  add(path: Path, message: string, at: 'key' | 'value' = 'value'): void {
+    let offset = 0;
+    // Walk to the deepest node that exists, so a missing key points at its parent map.
+    for (let n = path.length; n >= 0; n--) {
+      const sub = path.slice(0, n);
+      const node = (sub.length === 0 ? this.#doc.contents : this.#doc.getIn(sub, true)) as Node | undefined;
+      if (node && node.range) {
+        offset = node.range[0];
+        if (at === 'key' && n === path.length && n > 0) {
+          const parent = (n === 1 ? this.#doc.contents : this.#doc.getIn(sub.slice(0, -1), true)) as Node | undefined;
+          if (parent && isMap(parent)) {
+            const pair = parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === sub[sub.length - 1]);
+            const k = pair?.key as Node | undefined;
+            if (k?.range) offset = k.range[0];
+          }
+        }
+        break;
+      }
+    }
+    const pos = this.#lines.linePos(offset);
+    this.issues.push({ file: this.#file, line: pos.line, column: pos.col, field: fieldOf(path), message });
+  }
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(c: Collector, path: Path, obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) c.add([...path, k], `unknown field "${k}" in ${what}; allowed: ${allowed.join(', ')}`, 'key');
+  }
+}
+
+function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | undefined {
+  if (typeof raw === 'string') return { kind: 'contains', value: raw, ignoreCase: false };
+  if (!isObj(raw)) {
+    c.add(path, `an assertion must be a map with one of: ${ASSERTION_KINDS.join(', ')}`);
+    return undefined;
+  }
+  const kinds = Object.keys(raw).filter((k) => (ASSERTION_KINDS as readonly string[]).includes(k));
+  const name = typeof raw.name === 'string' ? raw.name : undefined;
+  if (raw.name !== undefined && typeof raw.name !== 'string') c.add([...path, 'name'], 'name must be a string');
+  if (kinds.length !== 1) {
+    const unknown = Object.keys(raw).filter((k) => k !== 'name' && k !== 'ignore_case' && k !== 'flags');
+    c.add(path, kinds.length === 0
+      ? `unknown assertion${unknown.length ? ` "${unknown.join('", "')}"` : ''}; use exactly one of: ${ASSERTION_KINDS.join(', ')}`
+      : `an assertion has exactly one kind, found ${kinds.join(' and ')}; split it into separate assertions`);
+    return undefined;
+  }
+  const kind = kinds[0] as AssertionKind;
+  const v = raw[kind];
+  const p = [...path, kind];
+  switch (kind) {
+    case 'equals': case 'contains': case 'not_contains': {
+      checkKeys(c, path, raw, [kind, 'ignore_case', 'name'], `a ${kind} assertion`);
+      if (typeof v !== 'string' && typeof v !== 'number') { c.add(p, `${kind} must be a string`); return undefined; }
+      if (raw.ignore_case !== undefined && typeof raw.ignore_case !== 'boolean') c.add([...path, 'ignore_case'], 'ignore_case must be true or false');
+      return { kind, value: String(v), ignoreCase: raw.ignore_case === true, name };
+    }
+    case 'regex': {
+      checkKeys(c, path, raw, ['regex', 'flags', 'name'], 'a regex assertion');
+      if (typeof v !== 'string') { c.add(p, 'regex must be a string (a JavaScript regular expression without slashes)'); return undefined; }
+      const flags = raw.flags === undefined ? '' : String(raw.flags);
+      if (!/^[imsu]*$/.test(flags)) { c.add([...path, 'flags'], 'flags may only contain i, m, s, u'); return undefined; }
+      try { new RegExp(v, flags); } catch (e) { c.add(p, `regex does not compile: ${(e as Error).message}`); return undefined; }
+      return { kind, pattern: v, flags, name };
+    }
+    case 'any_of': {
+      checkKeys(c, path, raw, ['any_of', 'name'], 'an any_of assertion');
+      if (!Array.isArray(v) || v.length === 0) { c.add(p, 'any_of must be a non-empty list of assertions (or strings, meaning contains)'); return undefined; }
+      const of = v.map((x, i) => parseAssertion(c, [...p, i], x));
+      return of.every((x) => x) ? { kind, of: of as Assertion[], name } : undefined;
+    }
+    case 'jsonpath': {
+      checkKeys(c, path, raw, ['jsonpath', 'name'], 'a jsonpath assertion');
+      if (!isObj(v) || typeof v.path !== 'string' || !v.path.startsWith('$')) {
+        c.add(p, 'jsonpath must be a map with path (starting with $) and one of: exists, equals, contains, regex');
+        return undefined;
+      }
+      checkKeys(c, p, v, ['path', 'exists', 'equals', 'contains', 'regex'], 'a jsonpath assertion');
+      const ops = (['exists', 'equals', 'contains', 'regex'] as const).filter((k) => v[k] !== undefined);
+      if (ops.length !== 1) { c.add(p, 'jsonpath needs exactly one of: exists, equals, contains, regex'); return undefined; }
+      const op = ops[0]!;
+      const val = v[op];
+      if (op === 'exists' && typeof val !== 'boolean') { c.add([...p, op], 'exists must be true or false'); return undefined; }
+      if ((op === 'contains' || op === 'regex') && typeof val !== 'string') { c.add([...p, op], `${op} must be a string`); return undefined; }
+      if (op === 'regex') { try { new RegExp(val as string); } catch (e) { c.add([...p, op], `regex does not compile: ${(e as Error).message}`); return undefined; } }
+      return { kind, path: v.path, test: { op, value: val } as JsonPathTest, name };
+    }
+    case 'max_latency_ms': case 'max_first_token_ms': {
+      checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) { c.add(p, `${kind} must be a positive number of milliseconds`); return undefined; }
+      return { kind, limitMs: v, name };
+    }
+  }
+}
+
+function parseAssertions(c: Collector, path: Path, raw: unknown): Assertion[] | undefined {
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) { c.add(path, 'needs at least one assertion'); return undefined; }
+  const out = list.map((a, i) => parseAssertion(c, Array.isArray(raw) ? [...path, i] : path, a));
+  return out.every((a) => a) ? (out as Assertion[]) : undefined;
+}
+
+function parseStep(c: Collector, path: Path, raw: unknown): Step | undefined {
+  if (!isObj(raw)) { c.add(path, `a step must be a map with one of: ${STEP_KINDS.join(', ')}`); return undefined; }
+  const kinds = Object.keys(raw).filter((k) => k !== 'name');
+  const name = typeof raw.name === 'string' ? raw.name : undefined;
+  if (raw.name !== undefined && typeof raw.name !== 'string') c.add([...path, 'name'], 'name must be a string');
+  if (kinds.length !== 1) {
+    c.add(path, kinds.length === 0 ? `step has no kind; use one of: ${STEP_KINDS.join(', ')}` : `a step has exactly one kind, found ${kinds.join(', ')}; split it into separate steps`);
+    return undefined;
+  }
+  const kind = kinds[0]!;
+  const v = raw[kind];
+  const p = [...path, kind];
+  switch (kind) {
+    case 'say':
+      if (typeof v !== 'string' || v.trim() === '') { c.add(p, 'say must be the non-empty text the caller sends'); return undefined; }
+      return { kind: 'say', text: v, name };
+    case 'expect': {
+      const assertions = parseAssertions(c, p, v);
+      return assertions ? { kind: 'expect', assertions, name } : undefined;
+    }
+    case 'wait': {
+      const ms = isObj(v) ? v.ms : v;
+      if (isObj(v)) checkKeys(c, p, v, ['ms'], 'a wait step');
+      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) { c.add(p, 'wait must be a whole number of milliseconds from 0 to 600000'); return undefined; }
+      return { kind: 'wait', ms, name };
+    }
+    default:
+      c.add([...path, kind], `unknown step kind "${kind}"; use one of: ${STEP_KINDS.join(', ')}`, 'key');
+      return undefined;
+  }
+}
+
+/** Parses and validates a journey. `file` only names the source in error messages. */
+export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourney {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const issues: JourneyIssue[] = doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return { file, line: pos.line, column: pos.col, field: '(document)', message: e.message.split('\n')[0]! };
+    });
+    const first = issues[0]!;
+    throw new VigilError('VIGIL_E_JOURNEY_YAML', `${file}:${first.line}:${first.column}: ${first.message}`, {
+      fix: 'fix the YAML syntax at the position shown', details: { issues },
+    });
+  }
+  const raw = doc.toJS({ maxAliasCount: 50 }) as unknown;
+  const c = new Collector(doc, lines, file);
+  let journey: JourneyV1 | undefined;
+  if (!isObj(raw)) {
+    c.add([], 'a journey must be a YAML map with version, name, channel and steps');
+  } else {
+    checkKeys(c, [], raw, ['version', 'name', 'description', 'channel', 'settings', 'steps', 'assertions'], 'a journey');
+    if (raw.version !== JOURNEY_FORMAT_VERSION) c.add(raw.version === undefined ? [] : ['version'], `version must be ${JOURNEY_FORMAT_VERSION}${raw.version === undefined ? ' (missing)' : ''}`);
+    if (typeof raw.name !== 'string' || !NAME_PATTERN.test(raw.name)) c.add(raw.name === undefined ? [] : ['name'], 'name is required: lowercase letters, digits, ".", "_" or "-", at most 100 characters');
+    if (raw.description !== undefined && typeof raw.description !== 'string') c.add(['description'], 'description must be a string');
+    if (raw.channel !== 'chat') c.add(raw.channel === undefined ? [] : ['channel'], `channel must be one of: ${CHANNEL_FAMILIES.join(', ')}${raw.channel === undefined ? ' (missing)' : ''}`);
+    let stepTimeoutMs = DEFAULT_STEP_TIMEOUT_MS;
+    let stopOnFailure = true;
+    if (raw.settings !== undefined) {
+      if (!isObj(raw.settings)) c.add(['settings'], 'settings must be a map');
+      else {
+        checkKeys(c, ['settings'], raw.settings, ['step_timeout_ms', 'stop_on_failure'], 'settings');
+        const t = raw.settings.step_timeout_ms;
+        if (t !== undefined) {
+          if (typeof t !== 'number' || !Number.isInteger(t) || t < 100 || t > 600_000) c.add(['settings', 'step_timeout_ms'], 'step_timeout_ms must be a whole number from 100 to 600000');
+          else stepTimeoutMs = t;
+        }
+        const s = raw.settings.stop_on_failure;
+        if (s !== undefined) {
+          if (typeof s !== 'boolean') c.add(['settings', 'stop_on_failure'], 'stop_on_failure must be true or false');
+          else stopOnFailure = s;
+        }
+      }
+    }
+    const steps: Step[] = [];
+    if (!Array.isArray(raw.steps) || raw.steps.length === 0) c.add(raw.steps === undefined ? [] : ['steps'], 'steps must be a non-empty list');
+    else if (raw.steps.length > MAX_STEPS) c.add(['steps'], `a journey has at most ${MAX_STEPS} steps`);
+    else raw.steps.forEach((s, i) => { const st = parseStep(c, ['steps', i], s); if (st) steps.push(st); });
+    if (steps.length > 0 && !steps.some((s) => s.kind === 'say')) c.add(['steps'], 'a chat journey needs at least one say step');
+    steps.forEach((s, i) => {
+      if (s.kind === 'expect' && !steps.slice(0, i).some((p) => p.kind === 'say')) c.add(['steps', i, 'expect'], 'expect checks the last reply, but no say step comes before it');
+    });
+    let assertions: Assertion[] = [];
+    if (raw.assertions !== undefined) {
+      if (!Array.isArray(raw.assertions)) c.add(['assertions'], 'assertions must be a list');
+      else assertions = parseAssertions(c, ['assertions'], raw.assertions) ?? [];
+    }
+    if (c.issues.length === 0) {
+      journey = {
+        version: 1,
+        name: raw.name as string,
+        description: (raw.description as string | undefined) ?? '',
+        channel: 'chat',
+        settings: { stepTimeoutMs, stopOnFailure },
+        steps,
+        assertions,
+      };
+    }
+  }
+  if (!journey) {
+    const first = c.issues[0]!;
+    const more = c.issues.length > 1 ? ` (and ${c.issues.length - 1} more)` : '';
+    throw new VigilError('VIGIL_E_JOURNEY_INVALID', `${first.file}:${first.line}:${first.column}: ${first.field}: ${first.message}${more}`, {
+      field: first.field, fix: 'correct the fields listed in details.issues; the JSON Schema is at /v1/schemas/journey-v1.json', details: { issues: c.issues },
+    });
+  }
+  return { journey, contentHash: createHash('sha256').update(source).digest('hex'), source };
+}
+
+/** Checks a journey that arrives already parsed (e.g. from a run request); throws like parseJourney. */
+export function assertJourney(value: unknown): JourneyV1 {
+  if (!isObj(value) || value.version !== 1 || !Array.isArray(value.steps) || typeof value.name !== 'string') {
+    throw new VigilError('VIGIL_E_JOURNEY_INVALID', 'run request carries no valid journey', { field: 'journey', fix: 'schedule runs through the plane, which embeds the parsed journey' });
+  }
+  return value as unknown as JourneyV1;
+}
+

@@ -1,0 +1,7 @@
+export {
+  parseJourney, assertJourney, JOURNEY_FORMAT_VERSION, STEP_KINDS, ASSERTION_KINDS, DEFAULT_STEP_TIMEOUT_MS, NAME_PATTERN,
+  type JourneyV1, type Step, type StepKind, type Assertion, type AssertionKind, type ParsedJourney, type JourneyIssue,
+} from './format.ts';
+export { journeyJsonSchema } from './schema.ts';
+export { evaluateAssertion, describeAssertion, type ChatReply, type AssertionResult } from './assertions.ts';
+export { runJourney, type ChatSession, type SendOptions, type EmitFn, type RunJourneyOptions, type RunSummary } from './runner.ts';

@@ -1,0 +1,148 @@
+/**
+ * Runs one journey against one chat session and emits the run's events in order:
+ * run_started, then per step step_started … step_finished (with transcripts, timings and assertions between),
+ * then run_finished. The runner never throws for a failing target: failures become verdicts.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { worstVerdict, type RunEventBody, type Verdict } from '@vigil/contract';
+import { VigilError, toVigilError } from '@vigil/errors';
+import { evaluateAssertion, type ChatReply } from './assertions.ts';
+import type { JourneyV1, Step } from './format.ts';
+
+export interface SendOptions {
+  /** Aborted on step timeout or run cancellation; the driver must stop waiting when it fires. */
+  signal: AbortSignal;
+}
+
+/** One conversation with a target; a driver opens it per run and keeps the session state (history, ids). */
+export interface ChatSession {
+  send(text: string, opts: SendOptions): Promise<ChatReply>;
+  close(): Promise<void>;
+}
+
+export type EmitFn = (body: RunEventBody) => void | Promise<void>;
+
+export interface RunJourneyOptions {
+  journey: JourneyV1;
+  open: (signal: AbortSignal) => Promise<ChatSession>;
+  emit: EmitFn;
+  meta: { journeyVersionId: string; targetId: string; region: string; channel: string };
+  /** Cancels the run (e.g. hard shutdown); the verdict is then `error` with VIGIL_E_SHUTTING_DOWN. */
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  verdict: Verdict;
+  durationMs: number;
+  stepsPassed: number;
+  stepsFailed: number;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+function stepLabel(s: Step): string {
+  if (s.name) return s.name;
+  switch (s.kind) {
+    case 'say': return `say ${JSON.stringify(s.text.length > 60 ? `${s.text.slice(0, 60)}…` : s.text)}`;
+    case 'expect': return `expect ${s.assertions.length} assertion${s.assertions.length === 1 ? '' : 's'}`;
+    case 'wait': return `wait ${s.ms} ms`;
+  }
+}
+
+async function withStepTimeout<T>(timeoutMs: number, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+  try {
+    return await fn(signal);
+  } catch (e) {
+    if (outer?.aborted) throw new VigilError('VIGIL_E_SHUTTING_DOWN', 'run cancelled', { cause: e });
+    if (timeout.aborted) throw new VigilError('VIGIL_E_CHANNEL_TIMEOUT', `no reply within the step timeout of ${timeoutMs} ms`, { fix: 'raise settings.step_timeout_ms or look at the target\'s latency', cause: e });
+    throw e;
+  }
+}
+
+export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
+  const { journey, emit, meta } = opts;
+  const t0 = performance.now();
+  await emit({ kind: 'run_started', ...meta });
+  const verdicts: Verdict[] = [];
+  let passed = 0;
+  let failed = 0;
+  let error: VigilError | undefined;
+  let session: ChatSession | undefined;
+  let lastReply: ChatReply | undefined;
+
+  try {
+    session = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => opts.open(signal));
+  } catch (e) {
+    error = toVigilError(e);
+  }
+
+  for (let i = 0; session && !error && i < journey.steps.length; i++) {
+    const step = journey.steps[i]!;
+    const ts = performance.now();
+    await emit({ kind: 'step_started', stepIndex: i, stepKind: step.kind, name: stepLabel(step) });
+    const stepVerdicts: Verdict[] = [];
+    let stepError: VigilError | undefined;
+    try {
+      switch (step.kind) {
+        case 'say': {
+          await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: step.text });
+          const s = session;
+          const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.send(step.text, { signal }));
+          lastReply = reply;
+          await emit({ kind: 'transcript', stepIndex: i, speaker: 'bot', text: reply.text, structured: reply.structured });
+          await emit({
+            kind: 'timing', stepIndex: i,
+            timing: { layer: 'chat_turn', timeToFirstTokenMs: reply.timeToFirstTokenMs, timeToFullReplyMs: reply.timeToFullReplyMs, streamed: reply.streamed, replyChars: reply.text.length },
+          });
+          for (const a of journey.assertions) {
+            const r = evaluateAssertion(a, reply);
+            stepVerdicts.push(r.verdict);
+            await emit({ kind: 'assertion', stepIndex: i, ...r });
+          }
+          break;
+        }
+        case 'expect': {
+          for (const a of step.assertions) {
+            const r = lastReply
+              ? evaluateAssertion(a, lastReply)
+              : { assertion: a.kind, verdict: 'error' as const, expected: '', actual: '', message: 'no reply to check: no say step has run' };
+            stepVerdicts.push(r.verdict);
+            await emit({ kind: 'assertion', stepIndex: i, ...r });
+          }
+          break;
+        }
+        case 'wait':
+          await sleep(step.ms, undefined, opts.signal ? { signal: opts.signal } : undefined).catch((e) => {
+            throw new VigilError('VIGIL_E_SHUTTING_DOWN', 'run cancelled', { cause: e });
+          });
+          break;
+      }
+    } catch (e) {
+      stepError = toVigilError(e);
+    }
+    const verdict: Verdict = stepError ? 'error' : worstVerdict(stepVerdicts);
+    verdicts.push(verdict);
+    if (verdict === 'pass') passed++;
+    else failed++;
+    await emit({
+      kind: 'step_finished', stepIndex: i, stepKind: step.kind, verdict, durationMs: performance.now() - ts,
+      errorCode: stepError?.code, errorMessage: stepError?.message,
+    });
+    if (stepError) error = stepError;
+    else if (verdict !== 'pass' && journey.settings.stopOnFailure) break;
+  }
+
+  if (session) await session.close().catch(() => undefined);
+  const summary: RunSummary = {
+    verdict: error ? 'error' : verdicts.length === 0 ? 'error' : worstVerdict(verdicts),
+    durationMs: performance.now() - t0,
+    stepsPassed: passed,
+    stepsFailed: failed,
+    errorCode: error?.code,
+    errorMessage: error?.message,
+  };
+  await emit({ kind: 'run_finished', ...summary });
+  return summary;
+}

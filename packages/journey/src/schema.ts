@@ -1,0 +1,76 @@
+/**
+ * The published JSON Schema of journey format v1 (draft 2020-12), for editors (`# yaml-language-server:
+ * $schema=...`) and other tools. `parseJourney` is the authority and gives positioned errors; a test keeps the
+ * two in agreement on the example journeys and on bad inputs.
+ */
+import { ASSERTION_KINDS, STEP_KINDS } from './format.ts';
+
+export function journeyJsonSchema(): Record<string, unknown> {
+  const text = { type: ['string', 'number'] };
+  const named = { name: { type: 'string', description: 'Label shown in reports.' } };
+  const assertion = {
+    oneOf: [
+      { type: 'string', description: 'Shorthand for { contains: <string> }.' },
+      { type: 'object', required: ['equals'], additionalProperties: false, properties: { equals: text, ignore_case: { type: 'boolean' }, ...named } },
+      { type: 'object', required: ['contains'], additionalProperties: false, properties: { contains: text, ignore_case: { type: 'boolean' }, ...named } },
+      { type: 'object', required: ['not_contains'], additionalProperties: false, properties: { not_contains: text, ignore_case: { type: 'boolean' }, ...named } },
+      { type: 'object', required: ['regex'], additionalProperties: false, properties: { regex: { type: 'string' }, flags: { type: 'string', pattern: '^[imsu]*$' }, ...named } },
+      { type: 'object', required: ['any_of'], additionalProperties: false, properties: { any_of: { type: 'array', minItems: 1, items: { $ref: '#/$defs/assertion' } }, ...named } },
+      {
+        type: 'object', required: ['jsonpath'], additionalProperties: false,
+        properties: {
+          jsonpath: {
+            type: 'object', required: ['path'], additionalProperties: false, minProperties: 2, maxProperties: 2,
+            properties: { path: { type: 'string', pattern: '^\\$' }, exists: { type: 'boolean' }, equals: {}, contains: { type: 'string' }, regex: { type: 'string' } },
+          },
+          ...named,
+        },
+      },
+      { type: 'object', required: ['max_latency_ms'], additionalProperties: false, properties: { max_latency_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
+      { type: 'object', required: ['max_first_token_ms'], additionalProperties: false, properties: { max_first_token_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
+    ],
+  };
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://vigil.dev/schemas/journey-v1.json',
+    title: 'Vigil journey, format v1',
+    description: `A multi-step conversation with assertions. Step kinds: ${STEP_KINDS.join(', ')}. Assertion kinds: ${ASSERTION_KINDS.join(', ')}.`,
+    type: 'object',
+    required: ['version', 'name', 'channel', 'steps'],
+    additionalProperties: false,
+    properties: {
+      version: { const: 1 },
+      name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' },
+      description: { type: 'string' },
+      channel: { enum: ['chat'] },
+      settings: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          step_timeout_ms: { type: 'integer', minimum: 100, maximum: 600000 },
+          stop_on_failure: { type: 'boolean' },
+        },
+      },
+      steps: { type: 'array', minItems: 1, maxItems: 200, items: { $ref: '#/$defs/step' } },
+      assertions: { type: 'array', items: { $ref: '#/$defs/assertion' } },
+    },
+    $defs: {
+      assertion,
+      step: {
+        oneOf: [
+          { type: 'object', required: ['say'], additionalProperties: false, properties: { say: { type: 'string', minLength: 1 }, ...named } },
+          {
+            type: 'object', required: ['expect'], additionalProperties: false,
+            properties: { expect: { oneOf: [{ $ref: '#/$defs/assertion' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/assertion' } }] }, ...named },
+          },
+          {
+            type: 'object', required: ['wait'], additionalProperties: false,
+            properties: {
+              wait: { oneOf: [{ type: 'integer', minimum: 0, maximum: 600000 }, { type: 'object', required: ['ms'], additionalProperties: false, properties: { ms: { type: 'integer', minimum: 0, maximum: 600000 } } }] },
+              ...named,
+            },
+          },
+        ],
+      },
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The reference chat bot's server. One port, three entrances to the same dialogue:
+ *   POST /v1/chat/completions  OpenAI-compatible (stream or not); state is rebuilt from the message history
+ *   POST /webhook              {session_id, message} -> {session_id, reply, intent, turn}
+ *   GET  /ws (upgrade)         {type:"message", session_id, text} -> {type:"reply", session_id, text, intent}
+ * `latencyMs` delays every answer (before the first byte), so tests can see timings move.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocketServer } from 'ws';
+import { newState, respond, type DialogueState } from './dialogue.ts';
+
+export interface RefBotOptions {
+  host?: string;
+  /** 0 picks a free port. @default 0 */
+  port?: number;
+  /** Added before every answer. @default 0 */
+  latencyMs?: number;
+  /** Delay between streamed chunks. @default 5 */
+  chunkDelayMs?: number;
+}
+
+export interface RefBot {
+  url: string;
+  port: number;
+  /** Changes the added latency at run time. */
+  setLatencyMs(ms: number): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 256 * 1024;
+const SESSION_LIMIT = 10_000;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > MAX_BODY_BYTES) throw Object.assign(new Error('body too large'), { status: 413 });
+    chunks.push(c as Buffer);
+  }
+  try { return JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { throw Object.assign(new Error('body is not JSON'), { status: 400 }); }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const s = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
+}
+
+export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
+  let latencyMs = opts.latencyMs ?? 0;
+  const chunkDelayMs = opts.chunkDelayMs ?? 5;
+  const sessions = new Map<string, DialogueState>();
+  const sessionState = (id: string) => {
+    let s = sessions.get(id);
+    if (!s) {
+      if (sessions.size >= SESSION_LIMIT) sessions.delete(sessions.keys().next().value as string);
+      s = newState();
+      sessions.set(id, s);
+    }
+    return s;
+  };
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
+      if (req.method === 'GET' && url.pathname === '/v1/models') return send(res, 200, { object: 'list', data: [{ id: 'vigil-refbot', object: 'model', owned_by: 'vigil' }] });
+      if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
+        const body = (await readJson(req)) as { messages?: Array<{ role: string; content: unknown }>; stream?: boolean; model?: string };
+        if (!Array.isArray(body.messages)) return send(res, 400, { error: { message: 'messages must be an array', type: 'invalid_request_error' } });
+        const state = newState();
+        let turn = respond(state, '');
+        for (const m of body.messages) if (m.role === 'user') turn = respond(state, String(m.content ?? ''));
+        await sleep(latencyMs);
+        const id = `chatcmpl-${Date.now().toString(36)}`;
+        const created = Math.floor(Date.now() / 1000);
+        const model = body.model ?? 'vigil-refbot';
+        if (!body.stream) {
+          return send(res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: turn.text }, finish_reason: 'stop' }], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        const words = turn.text.split(/(?<= )/);
+        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })}\n\n`);
+        for (const w of words) {
+          res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`);
+          if (chunkDelayMs > 0) await sleep(chunkDelayMs);
+        }
+        res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      if (req.method === 'POST' && url.pathname === '/webhook') {
+        const body = (await readJson(req)) as { session_id?: unknown; message?: unknown };
+        if (typeof body.message !== 'string') return send(res, 400, { error: 'message must be a string' });
+        const sid = typeof body.session_id === 'string' && body.session_id ? body.session_id : `s-${Math.random().toString(36).slice(2)}`;
+        const state = sessionState(sid);
+        const turn = respond(state, body.message);
+        await sleep(latencyMs);
+        return send(res, 200, { session_id: sid, reply: turn.text, intent: turn.intent, turn: state.turns });
+      }
+      send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    } catch (e) {
+      const status = (e as { status?: number }).status ?? 500;
+      if (!res.headersSent) send(res, status, { error: (e as Error).message });
+      else res.destroy();
+    }
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') { socket.destroy(); return; }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const local = newState();
+      ws.send(JSON.stringify({ type: 'hello', text: 'connected' }));
+      ws.on('message', async (data) => {
+        let msg: { type?: string; session_id?: string; text?: string };
+        try { msg = JSON.parse(data.toString()); } catch { ws.send(JSON.stringify({ type: 'error', text: 'not JSON' })); return; }
+        if (msg.type !== 'message' || typeof msg.text !== 'string') { ws.send(JSON.stringify({ type: 'error', text: 'expected {type:"message", text}' })); return; }
+        const state = msg.session_id ? sessionState(msg.session_id) : local;
+        const turn = respond(state, msg.text);
+        ws.send(JSON.stringify({ type: 'typing' }));
+        await sleep(latencyMs);
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'reply', session_id: msg.session_id ?? null, text: turn.text, intent: turn.intent }));
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    port,
+    setLatencyMs(ms: number) { latencyMs = ms; },
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/** drizzle table definitions; migrations/0001_init.sql creates exactly these (a test checks the columns). */
+import { boolean, doublePrecision, bigint, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const targets = pgTable('targets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  channel: text('channel').notNull(),
+  endpoint: text('endpoint').notNull(),
+  credentialsRef: text('credentials_ref'),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const journeys = pgTable('journeys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  latestVersion: integer('latest_version').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const journeyVersions = pgTable('journey_versions', {
+  id: text('id').primaryKey(),
+  journeyId: text('journey_id').notNull().references(() => journeys.id),
+  version: integer('version').notNull(),
+  source: text('source').notNull(),
+  definition: jsonb('definition').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const schedules = pgTable('schedules', {
+  id: text('id').primaryKey(),
+  journeyId: text('journey_id').notNull().references(() => journeys.id),
+  journeyVersionId: text('journey_version_id').references(() => journeyVersions.id),
+  targetId: text('target_id').notNull().references(() => targets.id),
+  regions: text('regions').array().notNull(),
+  intervalMs: integer('interval_ms'),
+  cron: text('cron'),
+  jitterMaxMs: integer('jitter_max_ms').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  nextDueAt: ts('next_due_at').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const runs = pgTable('runs', {
+  id: text('id').primaryKey(),
+  scheduleId: text('schedule_id').references(() => schedules.id),
+  journeyId: text('journey_id').notNull().references(() => journeys.id),
+  journeyVersionId: text('journey_version_id').notNull().references(() => journeyVersions.id),
+  targetId: text('target_id').notNull().references(() => targets.id),
+  region: text('region').notNull(),
+  status: text('status').$type<'queued' | 'published' | 'running' | 'finished'>().notNull(),
+  verdict: text('verdict').$type<'pass' | 'fail' | 'error' | 'inconclusive'>(),
+  request: jsonb('request').notNull(),
+  scheduledAt: ts('scheduled_at').notNull(),
+  notBefore: ts('not_before').notNull(),
+  publishedAt: ts('published_at'),
+  startedAt: ts('started_at'),
+  finishedAt: ts('finished_at'),
+  probeId: text('probe_id'),
+  attempt: integer('attempt'),
+  durationMs: doublePrecision('duration_ms'),
+  errorCode: text('error_code'),
+  errorMessage: text('error_message'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const runEvents = pgTable('run_events', {
+  runId: text('run_id').notNull().references(() => runs.id),
+  attempt: integer('attempt').notNull(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  kind: text('kind').notNull(),
+  at: ts('at').notNull(),
+  probeId: text('probe_id').notNull(),
+  body: jsonb('body').notNull(),
+  receivedAt: ts('received_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.runId, t.attempt, t.seq] })]);
+
+export const probeTokens = pgTable('probe_tokens', {
+  id: text('id').primaryKey(),
+  tokenSha256: text('token_sha256').notNull().unique(),
+  label: text('label').notNull(),
+  region: text('region'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  revokedAt: ts('revoked_at'),
+});
+
+export const probes = pgTable('probes', {
+  id: text('id').primaryKey(),
+  region: text('region').notNull(),
+  version: text('version').notNull(),
+  contractVersion: integer('contract_version').notNull(),
+  capabilities: text('capabilities').array().notNull(),
+  hostname: text('hostname').notNull(),
+  tokenId: text('token_id').notNull().references(() => probeTokens.id),
+  inFlight: integer('in_flight').notNull().default(0),
+  registeredAt: ts('registered_at').notNull(),
+  lastHeartbeatAt: ts('last_heartbeat_at').notNull(),
+});
+
+export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes };
