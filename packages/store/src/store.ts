@@ -245,6 +245,13 @@ export class Store {
       .where(and(isNull(runs.publishedAt), lte(runs.notBefore, now))).orderBy(asc(runs.notBefore)).limit(limit));
   }
 
+  countOutbox(now: Date): Promise<number> {
+    return this.#q(async () => {
+      const [r] = await this.db.select({ n: sql<number>`count(*)::int` }).from(runs).where(and(isNull(runs.publishedAt), lte(runs.notBefore, now)));
+      return r?.n ?? 0;
+    });
+  }
+
   markPublished(ids: string[], at: Date): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
     return this.#q(async () => {
@@ -380,7 +387,6 @@ export class Store {
     return this.#q(() => this.db.select().from(probes).orderBy(asc(probes.region), asc(probes.id)));
   }
 
-  /** Runs that ended per (journey, target, region, verdict) — for a quick health view; not used by metrics. */
   ping(): Promise<void> {
     return this.#q(() => this.database.ping());
   }

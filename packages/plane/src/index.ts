@@ -1,0 +1,6 @@
+export { startPlane, createLogger, type Plane, type PlaneExtras } from './plane.ts';
+export { compilePlaneOptions, planeOptionsFromEnv, PLANE_DEFAULTS, type PlaneOptions, type CompiledPlaneOptions } from './options.ts';
+export { buildApp, toErrorBody, type App, type AppDeps } from './app.ts';
+export { Scheduler, nextDue, parseCron, defaultJitterMs } from './scheduler.ts';
+export { PlaneMetrics } from './metrics.ts';
+export { ProbeGrpcServer, PLANE_VERSION } from './grpc.ts';

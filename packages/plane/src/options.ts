@@ -1,0 +1,138 @@
+/**
+ * Plane configuration: PlaneOptions (what a user may set, all optional) → CompiledPlaneOptions (defaults
+ * applied, validated, frozen). `planeOptionsFromEnv` reads the documented environment variables.
+ */
+import { VigilError } from '@vigil/errors';
+
+export interface PlaneOptions {
+  /** postgres://… ; absent: PGlite in `pgliteDir` (or in memory). */
+  databaseUrl?: string;
+  pgliteDir?: string;
+  /** nats://… ; absent: in-process run bus. */
+  natsUrl?: string;
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** HTTP API and /metrics. @default 8080 */
+  httpPort?: number;
+  /** gRPC for probes. @default 8081 */
+  grpcPort?: number;
+  /** Bearer token for /v1/*; absent: the API is open (bind to localhost). */
+  apiToken?: string;
+  /** Probe tokens accepted in addition to the ones created through the API (bootstrap). */
+  probeTokens?: string[];
+  /** @default 1048576 */
+  bodyLimitBytes?: number;
+  /** How often the scheduler claims due schedules and drains the outbox. @default 1000 */
+  schedulerTickMs?: number;
+  /** Heartbeat period the plane asks of probes. @default 10000 */
+  heartbeatIntervalMs?: number;
+  /** Runs a probe may take at once (the plane's answer at registration). @default 4 */
+  probeMaxConcurrency?: number;
+  /** Ack wait for region queues. @default 30000 */
+  runAckWaitMs?: number;
+  /** Deliveries of one run before it is given up. @default 5 */
+  runMaxDeliver?: number;
+  /** JetStream stream name (tests isolate with their own). @default "VIGIL_RUNS" */
+  natsStream?: string;
+  /** JetStream subject prefix. @default "vigil.v1.runs" */
+  natsSubjectPrefix?: string;
+  /** pino level. @default "info" */
+  logLevel?: string;
+}
+
+export interface CompiledPlaneOptions {
+  readonly databaseUrl: string | undefined;
+  readonly pgliteDir: string | undefined;
+  readonly natsUrl: string | undefined;
+  readonly host: string;
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly apiToken: string | undefined;
+  readonly probeTokens: readonly string[];
+  readonly bodyLimitBytes: number;
+  readonly schedulerTickMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly probeMaxConcurrency: number;
+  readonly runAckWaitMs: number;
+  readonly runMaxDeliver: number;
+  readonly natsStream: string;
+  readonly natsSubjectPrefix: string;
+  readonly logLevel: string;
+}
+
+export const PLANE_DEFAULTS = {
+  host: '127.0.0.1',
+  httpPort: 8080,
+  grpcPort: 8081,
+  bodyLimitBytes: 1024 * 1024,
+  schedulerTickMs: 1000,
+  heartbeatIntervalMs: 10_000,
+  probeMaxConcurrency: 4,
+  runAckWaitMs: 30_000,
+  runMaxDeliver: 5,
+  natsStream: 'VIGIL_RUNS',
+  natsSubjectPrefix: 'vigil.v1.runs',
+  logLevel: 'info',
+} as const;
+
+function int(name: string, v: number, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw new VigilError('VIGIL_E_CONFIG_INVALID', `${name} must be a whole number from ${min} to ${max}, got ${v}`, { field: name, fix: `set ${name} within range` });
+  return v;
+}
+
+export function compilePlaneOptions(o: PlaneOptions = {}): CompiledPlaneOptions {
+  const d = PLANE_DEFAULTS;
+  if (o.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(o.databaseUrl)) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'DATABASE_URL must start with postgres://', { field: 'DATABASE_URL', fix: 'e.g. postgres://postgres@127.0.0.1:5432/vigil' });
+  if (o.natsUrl !== undefined && !/^(nats|tls|ws|wss):\/\//.test(o.natsUrl)) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'NATS_URL must start with nats://', { field: 'NATS_URL', fix: 'e.g. nats://127.0.0.1:4222' });
+  return Object.freeze({
+    databaseUrl: o.databaseUrl,
+    pgliteDir: o.pgliteDir,
+    natsUrl: o.natsUrl,
+    host: o.host ?? d.host,
+    httpPort: int('httpPort', o.httpPort ?? d.httpPort, 0, 65535),
+    grpcPort: int('grpcPort', o.grpcPort ?? d.grpcPort, 0, 65535),
+    apiToken: o.apiToken,
+    probeTokens: Object.freeze([...(o.probeTokens ?? [])]),
+    bodyLimitBytes: int('bodyLimitBytes', o.bodyLimitBytes ?? d.bodyLimitBytes, 1024, 64 * 1024 * 1024),
+    schedulerTickMs: int('schedulerTickMs', o.schedulerTickMs ?? d.schedulerTickMs, 50, 60_000),
+    heartbeatIntervalMs: int('heartbeatIntervalMs', o.heartbeatIntervalMs ?? d.heartbeatIntervalMs, 100, 600_000),
+    probeMaxConcurrency: int('probeMaxConcurrency', o.probeMaxConcurrency ?? d.probeMaxConcurrency, 1, 1000),
+    runAckWaitMs: int('runAckWaitMs', o.runAckWaitMs ?? d.runAckWaitMs, 1000, 3_600_000),
+    runMaxDeliver: int('runMaxDeliver', o.runMaxDeliver ?? d.runMaxDeliver, 1, 100),
+    natsStream: o.natsStream ?? d.natsStream,
+    natsSubjectPrefix: o.natsSubjectPrefix ?? d.natsSubjectPrefix,
+    logLevel: o.logLevel ?? d.logLevel,
+  });
+}
+
+function num(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new VigilError('VIGIL_E_CONFIG_INVALID', `${name} must be a number, got "${v}"`, { field: name, fix: `set ${name} to a number or unset it` });
+  return n;
+}
+
+/** Reads the environment variables listed in the README's configuration reference. */
+export function planeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PlaneOptions {
+  const s = (n: string) => (env[n] === undefined || env[n] === '' ? undefined : env[n]);
+  return {
+    databaseUrl: s('DATABASE_URL'),
+    pgliteDir: s('VIGIL_PGLITE_DIR'),
+    natsUrl: s('NATS_URL'),
+    host: s('VIGIL_HOST'),
+    httpPort: num(env, 'VIGIL_HTTP_PORT'),
+    grpcPort: num(env, 'VIGIL_GRPC_PORT'),
+    apiToken: s('VIGIL_API_TOKEN'),
+    probeTokens: s('VIGIL_PROBE_TOKENS')?.split(',').map((t) => t.trim()).filter(Boolean),
+    bodyLimitBytes: num(env, 'VIGIL_BODY_LIMIT_BYTES'),
+    schedulerTickMs: num(env, 'VIGIL_SCHEDULER_TICK_MS'),
+    heartbeatIntervalMs: num(env, 'VIGIL_HEARTBEAT_INTERVAL_MS'),
+    probeMaxConcurrency: num(env, 'VIGIL_PROBE_MAX_CONCURRENCY'),
+    runAckWaitMs: num(env, 'VIGIL_RUN_ACK_WAIT_MS'),
+    runMaxDeliver: num(env, 'VIGIL_RUN_MAX_DELIVER'),
+    natsStream: s('VIGIL_NATS_STREAM'),
+    natsSubjectPrefix: s('VIGIL_NATS_SUBJECT_PREFIX'),
+    logLevel: s('VIGIL_LOG_LEVEL'),
+  };
+}
