@@ -230,16 +230,13 @@ export const webSocketDriver: ChannelDriver = {
         for (;;) {
           const msg = await next(signal);
           if (!matches(msg, cfg.filter)) continue;
+          const found = pick(msg, replyPath);
+          // Messages without reply text (typing notices, acks) are not the reply; the step timeout bounds the wait.
+          if (found.length === 0 && !(cfg.done && matches(msg, cfg.done))) continue;
           if (firstMs === 0) firstMs = performance.now() - t0;
           last = msg;
-          const found = pick(msg, replyPath);
-          if (!cfg.done) {
-            if (found.length === 0) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `${target.endpoint}: nothing at ${replyPath} in ${JSON.stringify(msg).slice(0, 120)}`, { field: 'config.replyPath', fix: 'point replyPath at the reply text, or set filter to skip other messages' });
-            reply = typeof found[0] === 'string' ? found[0] : JSON.stringify(found[0]);
-            break;
-          }
           if (found.length > 0) reply += typeof found[0] === 'string' ? found[0] : JSON.stringify(found[0]);
-          if (matches(msg, cfg.done)) break;
+          if (!cfg.done || matches(msg, cfg.done)) break;
         }
         const fullMs = performance.now() - t0;
         return { text: reply, structured: last, timeToFirstTokenMs: firstMs, timeToFullReplyMs: fullMs, streamed: cfg.done !== undefined };

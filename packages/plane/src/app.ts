@@ -77,7 +77,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: deps.logger,
     bodyLimit: deps.options.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    disableRequestLogging: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('deps', deps);
 

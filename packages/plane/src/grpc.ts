@@ -24,6 +24,7 @@ export interface GrpcDeps {
   logger: Logger;
   heartbeatIntervalMs: number;
   probeMaxConcurrency: number;
+  runAckWaitMs: number;
 }
 
 export function toGrpcError(e: VigilError): grpc.ServiceError {
@@ -74,7 +75,7 @@ export class ProbeGrpcServer {
           if (token.region && token.region !== r.region) throw new VigilError('VIGIL_E_AUTH_PROBE_TOKEN', `this token is for region ${token.region}, not ${r.region}`, { fix: 'use a token issued for the probe\'s region' });
           await store.registerProbe({ id: r.probeId, region: r.region, version: r.version, contractVersion: r.contractVersion, capabilities: r.capabilities, hostname: r.hostname, tokenId: token.id }, new Date());
           logger.info({ probeId: r.probeId, region: r.region, version: r.version, capabilities: r.capabilities }, 'probe registered');
-          cb(null, { accepted: true, heartbeatIntervalMs: this.#d.heartbeatIntervalMs, maxConcurrency: this.#d.probeMaxConcurrency, contractVersion: CONTRACT_VERSION, planeVersion: PLANE_VERSION });
+          cb(null, { accepted: true, heartbeatIntervalMs: this.#d.heartbeatIntervalMs, maxConcurrency: this.#d.probeMaxConcurrency, contractVersion: CONTRACT_VERSION, planeVersion: PLANE_VERSION, runAckWaitMs: this.#d.runAckWaitMs });
         } catch (e) {
           cb(toGrpcError(toVigilError(e)));
         }

@@ -84,7 +84,7 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
       };
     });
     const scheduler = new Scheduler({ store, bus, metrics, logger: logger.child({ component: 'scheduler' }), tickMs: options.schedulerTickMs });
-    const grpc = new ProbeGrpcServer({ store, metrics, logger: logger.child({ component: 'grpc' }), heartbeatIntervalMs: options.heartbeatIntervalMs, probeMaxConcurrency: options.probeMaxConcurrency });
+    const grpc = new ProbeGrpcServer({ store, metrics, logger: logger.child({ component: 'grpc' }), heartbeatIntervalMs: options.heartbeatIntervalMs, probeMaxConcurrency: options.probeMaxConcurrency, runAckWaitMs: options.runAckWaitMs });
     let ready = false;
     const app = await buildApp({ store, metrics, scheduler, options, logger, ensureRegion, onTokenRevoked: () => grpc.clearTokenCache(), ready: () => ready });
 

@@ -17,7 +17,7 @@ export function newState(): DialogueState {
 }
 
 const RULES: Array<{ intent: Intent; re: RegExp }> = [
-  { intent: 'card_lost', re: /\b(lost|stolen|missing)\b.*\bcard\b|\bcard\b.*\b(lost|stolen|missing)\b|block (my )?card/i },
+  { intent: 'card_lost', re: /\b(lost|lose|stolen|stole|missing)\b.*\bcard\b|\bcard\b.*\b(lost|lose|stolen|stole|missing)\b|block (my )?card/i },
   { intent: 'balance', re: /\bbalance\b|how much (money )?(do i have|is in)/i },
   { intent: 'fees', re: /\b(fee|fees|charge|charges)\b/i },
   { intent: 'escalate', re: /\b(agent|human|person|representative|operator)\b/i },
@@ -33,7 +33,7 @@ export function respond(state: DialogueState, message: string): BotTurn {
       state.awaiting = null;
       const last4 = digits.slice(-4);
       const cents = (Number(last4) * 37) % 500_000 + 10_000;
-      return { intent: 'balance', text: `The balance of the account ending ${last4} is $${(cents / 100).toFixed(2)}.` };
+      return { intent: 'balance', text: `The balance of the account ending ${last4} is $${(cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}.` };
     }
   }
   const rule = RULES.find((r) => r.re.test(message));

@@ -66,7 +66,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db,
     kind: 'pglite',
     async exec(sql) { await lite.exec(sql); },
-    async withConnection(fn) { return fn(async (sql, params) => (await lite.query<Record<string, unknown>>(sql, params as unknown[])).rows); },
+    async withConnection(fn) {
+      return fn(async (sql, params) => {
+        if (params && params.length > 0) return (await lite.query<Record<string, unknown>>(sql, params)).rows;
+        const results = await lite.exec(sql); // simple protocol: several statements allowed
+        return (results.at(-1)?.rows ?? []) as Array<Record<string, unknown>>;
+      });
+    },
     async ping() { await lite.query('SELECT 1'); },
     async close() { await lite.close(); },
   };

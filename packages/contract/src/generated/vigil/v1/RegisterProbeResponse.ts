@@ -7,6 +7,10 @@ export interface RegisterProbeResponse {
   'maxConcurrency'?: (number);
   'contractVersion'?: (number);
   'planeVersion'?: (string);
+  /**
+   * Redelivery timeout of the region queues; the probe signals progress (working) well within it.
+   */
+  'runAckWaitMs'?: (number);
 }
 
 export interface RegisterProbeResponse__Output {
@@ -15,4 +19,8 @@ export interface RegisterProbeResponse__Output {
   'maxConcurrency': (number);
   'contractVersion': (number);
   'planeVersion': (string);
+  /**
+   * Redelivery timeout of the region queues; the probe signals progress (working) well within it.
+   */
+  'runAckWaitMs': (number);
 }

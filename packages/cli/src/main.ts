@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+/** The `vigil` command. `vigil help` lists the commands. */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { VigilError, toVigilError } from '@vigil/errors';
+import { planeOptionsFromEnv, startPlane } from '@vigil/plane';
+import { Probe, probeOptionsFromEnv } from '@vigil/probe';
+import { ApiClient } from './api-client.ts';
+import { followRuns, startDemo } from './demo.ts';
+import { exitCodeFor, runLocal } from './run-local.ts';
+
+const HELP = `vigil — continuous CX assurance
+
+  vigil run <journey.yaml> --target <url|name> [--channel openai|http|websocket] [--model ID]
+            [--credentials env:NAME] [--header "k: v"]... [--reply-path $.x] [--json] [--junit FILE]
+        Run one journey from here, without a plane. Exit 0 pass, 1 fail, 2 error.
+  vigil demo [--runs N] [--interval-ms MS]
+        Plane + local probe + reference bot + example journeys on a schedule (PGlite / in-process bus
+        unless DATABASE_URL / NATS_URL are set). --runs N exits after N finished runs (1 if any failed).
+  vigil plane                     Start the control plane (configuration from the environment).
+  vigil probe [--config FILE]     Start a probe (environment overrides the file).
+  vigil journeys push <file>...   Push journey versions to the plane (VIGIL_API_URL, VIGIL_API_TOKEN).
+  vigil journeys list
+  vigil runs list [--journey X] [--target X] [--region X] [--verdict V] [--limit N] [--json]
+  vigil runs show <run-id> [--json]
+`;
+
+function fail(e: unknown): never {
+  const err = toVigilError(e);
+  process.stderr.write(`error ${err.code}: ${err.message}\n`);
+  if (err.field) process.stderr.write(`  field: ${err.field}\n`);
+  if (err.fix) process.stderr.write(`  fix:   ${err.fix}\n`);
+  const issues = err.details?.issues as Array<{ file: string; line: number; column: number; field: string; message: string }> | undefined;
+  for (const i of issues ?? []) process.stderr.write(`  ${i.file}:${i.line}:${i.column}: ${i.field}: ${i.message}\n`);
+  process.exit(err.code === 'VIGIL_E_INTERNAL' ? 70 : 2);
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let n = 0;
+  const handler = (sig: string) => {
+    n++;
+    if (n > 1) { process.stderr.write(`${sig} again: exiting now\n`); process.exit(130); }
+    process.stderr.write(`${sig}: draining…\n`);
+    stop().then(() => process.exit(0), (e) => fail(e));
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run': {
+      const { values, positionals } = parseArgs({
+        args: rest, allowPositionals: true,
+        options: { target: { type: 'string', short: 't' }, channel: { type: 'string' }, model: { type: 'string' }, credentials: { type: 'string' }, header: { type: 'string', multiple: true }, 'reply-path': { type: 'string' }, json: { type: 'boolean' }, junit: { type: 'string' } },
+      });
+      if (positionals.length !== 1) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give exactly one journey file', { field: 'journey', fix: 'vigil run journey.yaml --target http://bot:8080/v1' });
+      if (!values.target) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--target is required', { field: '--target', fix: 'a bot URL (http(s)/ws(s)) or a target name known to the plane' });
+      const { summary } = await runLocal({ journeyFile: positionals[0]!, target: values.target, channel: values.channel, model: values.model, credentials: values.credentials, headers: values.header, replyPath: values['reply-path'], json: values.json, junit: values.junit });
+      process.exit(exitCodeFor(summary.verdict));
+    }
+    case 'demo': {
+      const { values } = parseArgs({ args: rest, options: { runs: { type: 'string' }, 'interval-ms': { type: 'string' } } });
+      const runs = values.runs === undefined ? 0 : Number(values.runs);
+      if (!Number.isInteger(runs) || runs < 0) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--runs must be a whole number', { field: '--runs', fix: 'e.g. --runs 3' });
+      const intervalMs = values['interval-ms'] === undefined ? undefined : Number(values['interval-ms']);
+      const demo = await startDemo({ runs, intervalMs });
+      const abort = new AbortController();
+      onSignals(async () => { abort.abort(); await demo.stop(); });
+      const verdicts = await followRuns(demo, runs, process.stdout, abort.signal);
+      await demo.stop();
+      process.exit(verdicts.every((v) => v === 'pass') ? 0 : 1);
+    }
+    case 'plane': {
+      const plane = await startPlane(planeOptionsFromEnv());
+      onSignals(() => plane.close());
+      return;
+    }
+    case 'probe': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+      const probe = new Probe(probeOptionsFromEnv(process.env, values.config));
+      onSignals(() => probe.stop());
+      await probe.start();
+      return;
+    }
+    case 'journeys': {
+      const [sub, ...files] = rest;
+      const api = new ApiClient();
+      if (sub === 'push') {
+        if (files.length === 0) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give one or more journey files', { field: 'file', fix: 'vigil journeys push journeys/*.yaml' });
+        for (const f of files) {
+          const r = await api.request<{ journey: { name: string }; version: { version: number; id: string }; created: boolean }>('POST', `/v1/journeys?file=${encodeURIComponent(f)}`, await readFile(f, 'utf8'), 'application/yaml');
+          process.stdout.write(`${r.created ? 'pushed ' : 'unchanged'} ${r.journey.name} v${r.version.version} ${r.version.id.slice(0, 12)}\n`);
+        }
+        return;
+      }
+      if (sub === 'list') {
+        const r = await api.request<{ journeys: Array<{ name: string; latestVersion: number; updatedAt: string }> }>('GET', '/v1/journeys');
+        for (const j of r.journeys) process.stdout.write(`${j.name.padEnd(40)} v${j.latestVersion}  ${j.updatedAt}\n`);
+        return;
+      }
+      throw new VigilError('VIGIL_E_REQUEST_INVALID', `unknown journeys command "${sub ?? ''}"`, { fix: 'vigil journeys push|list' });
+    }
+    case 'runs': {
+      const [sub, ...args] = rest;
+      const api = new ApiClient();
+      if (sub === 'list') {
+        const { values } = parseArgs({ args, options: { journey: { type: 'string' }, target: { type: 'string' }, region: { type: 'string' }, verdict: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } } });
+        const q = new URLSearchParams();
+        for (const k of ['journey', 'target', 'region', 'verdict', 'limit'] as const) if (values[k]) q.set(k, values[k]!);
+        const r = await api.request<{ runs: Array<{ id: string; journey: { name: string }; target: { name: string }; region: string; status: string; verdict: string | null; scheduledAt: string; durationMs: number | null }> }>('GET', `/v1/runs?${q}`);
+        if (values.json) { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); return; }
+        for (const x of r.runs) process.stdout.write(`${x.id}  ${x.scheduledAt}  ${(x.verdict ?? x.status).padEnd(9)} ${x.journey.name} → ${x.target.name} [${x.region}] ${x.durationMs === null ? '' : `${Math.round(x.durationMs)} ms`}\n`);
+        return;
+      }
+      if (sub === 'show') {
+        const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+        if (positionals.length !== 1) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give one run id', { field: 'run-id', fix: 'vigil runs show <id>' });
+        const r = await api.request<{ run: { id: string; verdict: string | null; status: string; journey: { name: string }; target: { name: string }; region: string; probeId: string | null; attempt: number | null; errorCode: string | null; errorMessage: string | null }; turns: Array<{ stepIndex: number; caller: string | null; bot: string | null; timeToFirstTokenMs: number; timeToFullReplyMs: number }>; events: Array<{ kind: string; body: { kind: string; assertion?: string; verdict?: string; message?: string } }> }>('GET', `/v1/runs/${encodeURIComponent(positionals[0]!)}`);
+        if (values.json) { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); return; }
+        const x = r.run;
+        process.stdout.write(`run ${x.id}: ${x.verdict ?? x.status} — ${x.journey.name} → ${x.target.name} [${x.region}] probe ${x.probeId ?? '-'} attempt ${x.attempt ?? '-'}\n`);
+        if (x.errorCode) process.stdout.write(`  ${x.errorCode}: ${x.errorMessage}\n`);
+        for (const t of r.turns) process.stdout.write(`  step ${t.stepIndex + 1}: caller: ${t.caller}\n          bot:    ${t.bot}\n          first token ${t.timeToFirstTokenMs.toFixed(0)} ms, full reply ${t.timeToFullReplyMs.toFixed(0)} ms\n`);
+        for (const e of r.events) if (e.body.kind === 'assertion' && e.body.verdict !== 'pass') process.stdout.write(`  ✗ ${e.body.assertion}: ${e.body.message}\n`);
+        return;
+      }
+      throw new VigilError('VIGIL_E_REQUEST_INVALID', `unknown runs command "${sub ?? ''}"`, { fix: 'vigil runs list|show' });
+    }
+    case undefined: case 'help': case '--help': case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      throw new VigilError('VIGIL_E_REQUEST_INVALID', `unknown command "${cmd}"`, { fix: 'vigil help' });
+  }
+}
+
+main(process.argv.slice(2)).catch(fail);
