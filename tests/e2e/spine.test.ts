@@ -1,0 +1,95 @@
+/**
+ * The spine, end to end on real services: API creates a target, a journey and a schedule → the scheduler
+ * publishes on JetStream → a probe (separate process) consumes, runs the journey against the reference bot and
+ * streams over gRPC → rows in Postgres → /metrics counts the run → the API returns it with per-turn timings.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_JOURNEYS_DIR } from '@vigil/refbot';
+import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
+import { waitFor } from '../support/services.ts';
+
+describe('plane → NATS → probe → chat journey → gRPC → Postgres', () => {
+  let s: Stack;
+  beforeAll(async () => {
+    s = await startStack();
+    await s.spawnProbe('probe-spine-1', 'eu-test');
+  });
+  afterAll(async () => { await s?.close(); });
+
+  it('runs a scheduled journey and reports it through the API and /metrics', async () => {
+    const target = await s.api<{ id: string }>('POST', '/v1/targets', CHAT_TARGET(s.bot));
+    expect(target.status).toBe(201);
+    const yaml = readFileSync(`${EXAMPLE_JOURNEYS_DIR}/balance.yaml`, 'utf8');
+    const pushed = await s.api<{ journey: { name: string }; version: { version: number; id: string }; created: boolean }>('POST', '/v1/journeys?file=balance.yaml', yaml, 'application/yaml');
+    expect(pushed.status).toBe(201);
+    expect(pushed.body.version.version).toBe(1);
+
+    const sched = await s.api<{ id: string }>('POST', '/v1/schedules', { journey: 'balance-inquiry', target: 'refbot-openai', regions: ['eu-test'], intervalMs: 3_600_000, jitterMaxMs: 500 });
+    expect(sched.status).toBe(201);
+
+    const runId = await waitFor('a scheduled run', async () => {
+      const r = await s.api<{ runs: Array<{ id: string }> }>('GET', '/v1/runs?journey=balance-inquiry');
+      return r.body.runs[0]?.id;
+    });
+    const detail = await s.waitForRun(runId);
+    expect(detail.run.verdict).toBe('pass');
+    expect(detail.run.probeId).toBe('probe-spine-1');
+    expect(detail.run.attempt).toBe(1);
+    expect(detail.run.region).toBe('eu-test');
+
+    // Per-turn timings, measured by the probe, stored, and served back.
+    expect(detail.turns).toHaveLength(3);
+    for (const t of detail.turns) {
+      expect(t.caller).toBeTruthy();
+      expect(t.bot).toBeTruthy();
+      expect(t.timeToFirstTokenMs).toBeGreaterThan(0);
+      expect(t.timeToFullReplyMs).toBeGreaterThanOrEqual(t.timeToFirstTokenMs);
+    }
+    expect(detail.turns[2]!.bot).toMatch(/ending 5678/);
+    // Events are gap-free and end with exactly one final result.
+    const seqs = detail.events.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(detail.events.filter((e) => e.kind === 'run_finished')).toHaveLength(1);
+    expect(detail.events.filter((e) => e.kind === 'assertion').every((e) => e.body.verdict === 'pass')).toBe(true);
+
+    const labels = { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test' };
+    expect(await s.metric('vigil_runs_total', { ...labels, verdict: 'pass' })).toBe(1);
+    expect(await s.metric('vigil_layer_duration_seconds_count', { ...labels, layer: 'chat_turn', metric: 'time_to_first_token' })).toBe(3);
+    expect(await s.metric('vigil_probes', { region: 'eu-test', status: 'online' })).toBe(1);
+
+    const probes = await s.api<{ probes: Array<{ id: string; status: string; capabilities: string[] }> }>('GET', '/v1/probes');
+    expect(probes.body.probes).toEqual([expect.objectContaining({ id: 'probe-spine-1', status: 'online', capabilities: ['chat.http', 'chat.openai', 'chat.websocket'] })]);
+
+    // Filters.
+    expect((await s.api<{ runs: unknown[] }>('GET', '/v1/runs?verdict=fail')).body.runs).toHaveLength(0);
+    expect((await s.api<{ runs: unknown[] }>('GET', '/v1/runs?region=eu-test&verdict=pass&target=refbot-openai')).body.runs).toHaveLength(1);
+  });
+
+  it('keeps journey versions immutable and identified by content', async () => {
+    const yaml = readFileSync(`${EXAMPLE_JOURNEYS_DIR}/balance.yaml`, 'utf8');
+    const again = await s.api<{ created: boolean; version: { version: number } }>('POST', '/v1/journeys', { source: yaml, file: 'balance.yaml' });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ created: false, version: { version: 1 } });
+    const changed = await s.api<{ created: boolean; version: { version: number } }>('POST', '/v1/journeys', { source: yaml.replace('max_latency_ms: 5000', 'max_latency_ms: 4000') });
+    expect(changed.body).toMatchObject({ created: true, version: { version: 2 } });
+    const v1 = await s.api<{ source: string }>('GET', '/v1/journeys/balance-inquiry/versions/1');
+    expect(v1.body.source).toBe(yaml);
+    const list = await s.api<{ versions: Array<{ version: number }> }>('GET', '/v1/journeys/balance-inquiry');
+    expect(list.body.versions.map((v) => v.version)).toEqual([2, 1]);
+  });
+
+  it('reports a failing bot as fail, with the assertion that failed', async () => {
+    const yaml = [
+      'version: 1', 'name: wrong-expectation', 'channel: chat', 'steps:', '  - say: What are the fees?', '  - expect:', '      contains: "no fees at all"',
+    ].join('\n');
+    expect((await s.api('POST', '/v1/journeys', yaml, 'application/yaml')).status).toBe(201);
+    const run = await s.api<{ id: string }>('POST', '/v1/runs', { journey: 'wrong-expectation', target: 'refbot-openai', region: 'eu-test' });
+    expect(run.status).toBe(202);
+    const d = await s.waitForRun(run.body.id);
+    expect(d.run.verdict).toBe('fail');
+    const failed = d.events.find((e) => e.kind === 'assertion' && e.body.verdict === 'fail');
+    expect(failed?.body).toMatchObject({ assertion: 'contains "no fees at all"', message: 'reply does not contain "no fees at all"' });
+    expect(await s.metric('vigil_runs_total', { journey: 'wrong-expectation', verdict: 'fail' })).toBe(1);
+  });
+});
