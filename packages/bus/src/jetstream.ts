@@ -21,6 +21,8 @@ export interface JetStreamBusOptions {
   stream?: string;
   /** Subject prefix; tests use their own. @default vigil.v1.runs */
   subjectPrefix?: string;
+  /** Queue settings used when this client creates a region's consumer (the plane passes its own). */
+  regionDefaults?: RegionQueueOptions;
 }
 
 export function checkRegion(region: string): void {
@@ -45,8 +47,10 @@ export class JetStreamBus implements RunBus {
   readonly #prefix: string;
   #streamReady: Promise<void> | undefined;
   readonly #regions = new Map<string, Promise<void>>();
+  readonly #defaults: RegionQueueOptions;
 
-  private constructor(nc: NatsConnection, jsm: JetStreamManager, stream: string, prefix: string) {
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, stream: string, prefix: string, defaults: RegionQueueOptions) {
+    this.#defaults = defaults;
     this.nc = nc;
     this.#jsm = jsm;
     this.#stream = stream;
@@ -62,7 +66,7 @@ export class JetStreamBus implements RunBus {
       await nc.close();
       throw new VigilError('VIGIL_E_BUS_UNAVAILABLE', `NATS at ${opts.url} has no JetStream: ${(e as Error).message}`, { fix: 'start nats-server with -js', cause: e });
     }
-    return new JetStreamBus(nc, jsm, opts.stream ?? STREAM, opts.subjectPrefix ?? 'vigil.v1.runs');
+    return new JetStreamBus(nc, jsm, opts.stream ?? STREAM, opts.subjectPrefix ?? 'vigil.v1.runs', opts.regionDefaults ?? {});
   }
 
   subject(region: string): string {
@@ -88,7 +92,11 @@ export class JetStreamBus implements RunBus {
     return this.#streamReady;
   }
 
-  ensureRegion(region: string, opts: RegionQueueOptions = {}): Promise<void> {
+  /**
+   * With options (the plane), the consumer is created or brought to them; without (a probe), it is created
+   * with defaults only when missing, so a probe never overrides the plane's settings.
+   */
+  ensureRegion(region: string, opts?: RegionQueueOptions): Promise<void> {
     checkRegion(region);
     let p = this.#regions.get(region);
     if (!p) {
@@ -97,11 +105,11 @@ export class JetStreamBus implements RunBus {
         const durable = `runs-${region}`;
         const config = {
           durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: this.subject(region),
-          ack_wait: nanos(opts.ackWaitMs ?? 30_000), max_deliver: opts.maxDeliver ?? 5, max_ack_pending: 10_000,
+          ack_wait: nanos(opts?.ackWaitMs ?? this.#defaults.ackWaitMs ?? 30_000), max_deliver: opts?.maxDeliver ?? this.#defaults.maxDeliver ?? 5, max_ack_pending: 10_000,
         };
         try {
           const info = await this.#jsm.consumers.info(this.#stream, durable);
-          if (info.config.ack_wait !== config.ack_wait || info.config.max_deliver !== config.max_deliver) {
+          if (opts && (info.config.ack_wait !== config.ack_wait || info.config.max_deliver !== config.max_deliver)) {
             await this.#jsm.consumers.update(this.#stream, durable, { ack_wait: config.ack_wait, max_deliver: config.max_deliver });
           }
         } catch {

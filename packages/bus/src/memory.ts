@@ -14,11 +14,16 @@ export class MemoryBus implements RunBus {
   readonly #seen = new Set<string>();
   readonly #opts = new Map<string, Required<RegionQueueOptions>>();
   readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #defaults: RegionQueueOptions;
 
-  async ensureRegion(region: string, opts: RegionQueueOptions = {}): Promise<void> {
+  constructor(regionDefaults: RegionQueueOptions = {}) {
+    this.#defaults = regionDefaults;
+  }
+
+  async ensureRegion(region: string, opts?: RegionQueueOptions): Promise<void> {
     checkRegion(region);
     if (!this.#queues.has(region)) this.#queues.set(region, []);
-    this.#opts.set(region, { ackWaitMs: opts.ackWaitMs ?? 30_000, maxDeliver: opts.maxDeliver ?? 5 });
+    if (opts || !this.#opts.has(region)) this.#opts.set(region, { ackWaitMs: opts?.ackWaitMs ?? this.#defaults.ackWaitMs ?? 30_000, maxDeliver: opts?.maxDeliver ?? this.#defaults.maxDeliver ?? 5 });
   }
 
   async publish(request: RunRequest): Promise<void> {

@@ -38,7 +38,7 @@ export interface RegionQueueOptions {
 
 export interface RunBus {
   readonly kind: 'jetstream' | 'memory';
-  /** Idempotent: creates the stream and the region's durable consumer if missing. */
+  /** Idempotent: creates the stream and the region's durable consumer if missing; with opts, applies them. */
   ensureRegion(region: string, opts?: RegionQueueOptions): Promise<void>;
   /** Publishes with the run id as message id, so a republish within the dedupe window is dropped. */
   publish(request: RunRequest): Promise<void>;

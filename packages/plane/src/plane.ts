@@ -68,11 +68,11 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
     const store = new Store(database);
     for (const t of options.probeTokens) await store.ensureProbeToken(t, 'bootstrap (VIGIL_PROBE_TOKENS)');
 
-    const bus: RunBus = extras.bus ?? (options.natsUrl
-      ? await JetStreamBus.connect({ url: options.natsUrl, name: 'vigil-plane', stream: options.natsStream, subjectPrefix: options.natsSubjectPrefix })
-      : new MemoryBus());
-    if (!extras.bus) cleanup.unshift(() => bus.close());
     const regionOpts = { ackWaitMs: options.runAckWaitMs, maxDeliver: options.runMaxDeliver };
+    const bus: RunBus = extras.bus ?? (options.natsUrl
+      ? await JetStreamBus.connect({ url: options.natsUrl, name: 'vigil-plane', stream: options.natsStream, subjectPrefix: options.natsSubjectPrefix, regionDefaults: regionOpts })
+      : new MemoryBus(regionOpts));
+    if (!extras.bus) cleanup.unshift(() => bus.close());
     const ensureRegion = (r: string) => bus.ensureRegion(r, regionOpts);
 
     const metrics = new PlaneMetrics(async () => {
