@@ -128,7 +128,8 @@ export const httpDriver: ChannelDriver = {
     const secret = await resolveCredential(target.credentialsRef, ctx.env);
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...(cfg.headers ?? {}) };
     if (secret) headers.authorization = `Bearer ${secret}`;
-    let sessionId = ctx.sessionId;
+    // When the bot assigns the session (sessionPath), the first turn carries an empty session id.
+    let sessionId = cfg.sessionPath ? '' : ctx.sessionId;
     let sessionFromBot = false;
     return {
       async send(text: string, { signal }: SendOptions): Promise<ChatReply> {

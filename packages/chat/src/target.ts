@@ -17,7 +17,7 @@ export interface HttpTargetConfig {
   bodyTemplate?: unknown;
   /** JSONPath to the reply text in the response body. @default "$.reply" */
   replyPath?: string;
-  /** JSONPath to a session id the bot assigns in its first answer; later turns send it instead of ours. */
+  /** JSONPath to a session id the bot assigns in its first answer; the first turn sends an empty {{session_id}}, later turns the bot's. Absent: the probe's own id per run. */
   sessionPath?: string;
   headers?: Record<string, string>;
 }
