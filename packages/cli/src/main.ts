@@ -3,11 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { VigilError, toVigilError } from '@vigil/errors';
-import { planeOptionsFromEnv, startPlane } from '@vigil/plane';
-import { Probe, probeOptionsFromEnv } from '@vigil/probe';
 import { ApiClient } from './api-client.ts';
-import { followRuns, startDemo } from './demo.ts';
-import { exitCodeFor, runLocal } from './run-local.ts';
+// Each command loads only what it needs (the plane's and probe's dependencies take a while to load).
 
 const HELP = `vigil — continuous CX assurance
 
@@ -51,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': {
+      const { exitCodeFor, runLocal } = await import('./run-local.ts');
       const { values, positionals } = parseArgs({
         args: rest, allowPositionals: true,
         options: { target: { type: 'string', short: 't' }, channel: { type: 'string' }, model: { type: 'string' }, credentials: { type: 'string' }, header: { type: 'string', multiple: true }, 'reply-path': { type: 'string' }, json: { type: 'boolean' }, junit: { type: 'string' } },
@@ -61,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
       process.exit(exitCodeFor(summary.verdict));
     }
     case 'demo': {
+      const { followRuns, startDemo } = await import('./demo.ts');
       const { values } = parseArgs({ args: rest, options: { runs: { type: 'string' }, 'interval-ms': { type: 'string' } } });
       const runs = values.runs === undefined ? 0 : Number(values.runs);
       if (!Number.isInteger(runs) || runs < 0) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--runs must be a whole number', { field: '--runs', fix: 'e.g. --runs 3' });
@@ -73,11 +72,13 @@ async function main(argv: string[]): Promise<void> {
       process.exit(verdicts.every((v) => v === 'pass') ? 0 : 1);
     }
     case 'plane': {
+      const { planeOptionsFromEnv, startPlane } = await import('@vigil/plane');
       const plane = await startPlane(planeOptionsFromEnv());
       onSignals(() => plane.close());
       return;
     }
     case 'probe': {
+      const { Probe, probeOptionsFromEnv } = await import('@vigil/probe');
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
       const probe = new Probe(probeOptionsFromEnv(process.env, values.config));
       onSignals(() => probe.stop());

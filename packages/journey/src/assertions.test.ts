@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateAssertion, type ChatReply } from './assertions.ts';
+import type { Assertion } from './format.ts';
+
+const reply = (text: string, structured?: unknown, ms = 100): ChatReply => ({ text, structured, timeToFirstTokenMs: ms / 2, timeToFullReplyMs: ms, streamed: false });
+
+describe('assertions', () => {
+  const cases: Array<[string, Assertion, ChatReply, 'pass' | 'fail']> = [
+    ['equals trims', { kind: 'equals', value: 'Hello', ignoreCase: false }, reply('  Hello \n'), 'pass'],
+    ['equals is exact', { kind: 'equals', value: 'hello', ignoreCase: false }, reply('Hello'), 'fail'],
+    ['equals ignore case', { kind: 'equals', value: 'hello', ignoreCase: true }, reply('HELLO'), 'pass'],
+    ['contains', { kind: 'contains', value: 'card', ignoreCase: false }, reply('your card is blocked'), 'pass'],
+    ['not_contains', { kind: 'not_contains', value: 'fee', ignoreCase: true }, reply('A FEE applies'), 'fail'],
+    ['regex with flags', { kind: 'regex', pattern: '^your', flags: 'i' }, reply('Your card'), 'pass'],
+    ['any_of', { kind: 'any_of', of: [{ kind: 'contains', value: 'x', ignoreCase: false }, { kind: 'contains', value: 'card', ignoreCase: false }] }, reply('card'), 'pass'],
+    ['jsonpath equals', { kind: 'jsonpath', path: '$.intent', test: { op: 'equals', value: 'escalate' } }, reply('', { intent: 'escalate' }), 'pass'],
+    ['jsonpath exists false', { kind: 'jsonpath', path: '$.error', test: { op: 'exists', value: false } }, reply('', { intent: 'x' }), 'pass'],
+    ['jsonpath without JSON', { kind: 'jsonpath', path: '$.intent', test: { op: 'exists', value: true } }, reply('plain text'), 'fail'],
+    ['max latency', { kind: 'max_latency_ms', limitMs: 99 }, reply('x', undefined, 100), 'fail'],
+    ['max first token', { kind: 'max_first_token_ms', limitMs: 50 }, reply('x', undefined, 100), 'pass'],
+  ];
+  it.each(cases)('%s', (_, a, r, want) => {
+    const res = evaluateAssertion(a, r);
+    expect(res.verdict).toBe(want);
+    if (want === 'fail') expect(res.message).not.toBe('ok');
+  });
+
+  it('clips long actual values so events stay small', () => {
+    const r = evaluateAssertion({ kind: 'contains', value: 'zzz', ignoreCase: false }, reply('a'.repeat(5000)));
+    expect(r.actual.length).toBeLessThanOrEqual(501);
+  });
+
+  it('never evaluates script in JSONPath filters', () => {
+    const r = evaluateAssertion({ kind: 'jsonpath', path: '$[?(@.constructor.constructor("return process")().exit())]', test: { op: 'exists', value: true } }, reply('', { a: 1 }));
+    expect(r.verdict).toBe('fail');
+  });
+});

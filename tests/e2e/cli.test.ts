@@ -1,0 +1,66 @@
+/**
+ * The `vigil` command as a user runs it: `vigil run` exit codes, readable and JSON output, JUnit files,
+ * positioned journey errors; `vigil demo --runs N` on the embedded default (PGlite + in-process bus).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_JOURNEYS_DIR, startRefBot, type RefBot } from '@vigil/refbot';
+import { spawnVigil } from '../support/processes.ts';
+
+describe('vigil run', () => {
+  let bot: RefBot;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+  beforeAll(async () => { bot = await startRefBot(); });
+  afterAll(async () => { await bot.close(); });
+
+  it('exits 0 on pass and writes JUnit', async () => {
+    const junit = join(dir, 'pass.xml');
+    const p = spawnVigil(['run', `${EXAMPLE_JOURNEYS_DIR}/balance.yaml`, '--target', `${bot.url}/v1`, '--model', 'vigil-refbot', '--junit', junit], {}, 'cli-pass');
+    expect(await p.exited).toBe(0);
+    expect(p.output()).toMatch(/PASS balance-inquiry: 6 steps passed, 0 failed/);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="balance-inquiry" tests="6" failures="0" errors="0"/);
+  });
+
+  it('exits 1 on fail, with the failed assertion in the output and in JUnit', async () => {
+    const f = join(dir, 'fail.yaml');
+    writeFileSync(f, 'version: 1\nname: fees\nchannel: chat\nsteps:\n  - say: what are the fees\n  - expect: { contains: "free forever" }\n');
+    const junit = join(dir, 'fail.xml');
+    const p = spawnVigil(['run', f, '--target', `${bot.url}/webhook`, '--reply-path', '$.reply', '--junit', junit], {}, 'cli-fail');
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(/✗ contains "free forever": reply does not contain "free forever"/);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<failure type="assertion" message="contains &quot;free forever&quot;: reply does not contain/);
+  });
+
+  it('exits 2 on error (unreachable bot), and prints JSON with --json', async () => {
+    const p = spawnVigil(['run', `${EXAMPLE_JOURNEYS_DIR}/card-lost.yaml`, '--target', 'ws://127.0.0.1:9/ws', '--json'], {}, 'cli-error');
+    expect(await p.exited).toBe(2);
+    const json = JSON.parse(p.output()) as { verdict: string; errorCode: string; events: unknown[] };
+    expect(json).toMatchObject({ verdict: 'error', errorCode: 'VIGIL_E_CHANNEL_UNREACHABLE' });
+  });
+
+  it('names file, line and column of every problem in a bad journey, and exits 2', async () => {
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(f, 'version: 1\nname: Bad Name\nchannel: chat\nsteps:\n  - say: hi\n  - expect:\n      matches: hi\n');
+    const p = spawnVigil(['run', f, '--target', `${bot.url}/v1`, '--model', 'm'], {}, 'cli-bad-journey');
+    expect(await p.exited).toBe(2);
+    const out = p.output();
+    expect(out).toMatch(/error VIGIL_E_JOURNEY_INVALID/);
+    expect(out).toContain(`${f}:2:7: name: name is required`);
+    expect(out).toContain(`${f}:7:7: steps[1].expect: unknown assertion "matches"`);
+  });
+});
+
+describe('vigil demo', () => {
+  it('starts plane, probe and bot with no external services and runs the example journeys green', async () => {
+    const p = spawnVigil(['demo', '--runs', '3', '--interval-ms', '60000'], { VIGIL_HTTP_PORT: '0', VIGIL_GRPC_PORT: '0', DATABASE_URL: '', NATS_URL: '', VIGIL_PROBE_HTTP_PORT: '0' }, 'cli-demo');
+    const code = await p.exited;
+    const out = p.output();
+    expect(out).toMatch(/storage\s+pglite/);
+    expect(out).toMatch(/run bus memory/);
+    expect(out.match(/^\S+\s+PASS\s/gm)).toHaveLength(3);
+    expect(code).toBe(0);
+  });
+});
