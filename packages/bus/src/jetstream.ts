@@ -147,7 +147,7 @@ export class JetStreamBus implements RunBus {
           await new Promise<void>((r) => { wake = r; });
           continue;
         }
-        let m: JsMsg | null = null;
+        let m: JsMsg | null;
         try {
           m = await consumer.next({ expires: 2000 });
         } catch (e) {

@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
       if (positionals.length !== 1) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give exactly one journey file', { field: 'journey', fix: 'vigil run journey.yaml --target http://bot:8080/v1' });
       if (!values.target) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--target is required', { field: '--target', fix: 'a bot URL (http(s)/ws(s)) or a target name known to the plane' });
       const { summary } = await runLocal({ journeyFile: positionals[0]!, target: values.target, channel: values.channel, model: values.model, credentials: values.credentials, headers: values.header, replyPath: values['reply-path'], json: values.json, junit: values.junit });
-      process.exit(exitCodeFor(summary.verdict));
+      return process.exit(exitCodeFor(summary.verdict));
     }
     case 'demo': {
       const { followRuns, startDemo } = await import('./demo.ts');
@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
       onSignals(async () => { abort.abort(); await demo.stop(); });
       const verdicts = await followRuns(demo, runs, process.stdout, abort.signal);
       await demo.stop();
-      process.exit(verdicts.every((v) => v === 'pass') ? 0 : 1);
+      return process.exit(verdicts.every((v) => v === 'pass') ? 0 : 1);
     }
     case 'plane': {
       const { planeOptionsFromEnv, startPlane } = await import('@vigil/plane');
