@@ -25,8 +25,9 @@ function genProto(outDir: string): void {
   execFileSync(bin, [
     '--longs=Number', '--enums=String', '--defaults', '--oneofs', '--includeComments',
     '--grpcLib=@grpc/grpc-js', '--importFileExtension=.ts',
-    '-I', join(root, 'proto'), '-O', outDir, 'vigil/v1/probe.proto',
-  ], { stdio: 'inherit' });
+    // Relative include path: the generated headers name proto/…, not this checkout's absolute path.
+    '-I', 'proto', '-O', outDir, 'vigil/v1/probe.proto',
+  ], { stdio: 'inherit', cwd: root });
 }
 
 const stale: string[] = [];

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/vigil/v1/probe.proto
+// Original file: proto/vigil/v1/probe.proto
 
 import type { Long } from '@grpc/proto-loader';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/vigil/v1/probe.proto
+// Original file: proto/vigil/v1/probe.proto
 
 import type { ChatTurnTiming as _vigil_v1_ChatTurnTiming, ChatTurnTiming__Output as _vigil_v1_ChatTurnTiming__Output } from '../../vigil/v1/ChatTurnTiming.ts';
 import type { CallSetupTiming as _vigil_v1_CallSetupTiming, CallSetupTiming__Output as _vigil_v1_CallSetupTiming__Output } from '../../vigil/v1/CallSetupTiming.ts';

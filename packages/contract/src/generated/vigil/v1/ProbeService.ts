@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/vigil/v1/probe.proto
+// Original file: proto/vigil/v1/probe.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/vigil/v1/probe.proto
+// Original file: proto/vigil/v1/probe.proto
 
 import type { RunStarted as _vigil_v1_RunStarted, RunStarted__Output as _vigil_v1_RunStarted__Output } from '../../vigil/v1/RunStarted.ts';
 import type { StepStarted as _vigil_v1_StepStarted, StepStarted__Output as _vigil_v1_StepStarted__Output } from '../../vigil/v1/StepStarted.ts';

@@ -1,4 +1,4 @@
-// Original file: /work/main/proto/vigil/v1/probe.proto
+// Original file: proto/vigil/v1/probe.proto
 
 import type { Verdict as _vigil_v1_Verdict, Verdict__Output as _vigil_v1_Verdict__Output } from '../../vigil/v1/Verdict.ts';
 import type { Long } from '@grpc/proto-loader';
