@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_JOURNEYS_DIR, startRefBot, type RefBot } from '@vigil/refbot';
+import pg from 'pg';
 import { spawnVigil } from '../support/processes.ts';
+import { createTestDatabase, natsNames, NATS_URL } from '../support/services.ts';
 
 describe('vigil run', () => {
   let bot: RefBot;
@@ -55,7 +57,7 @@ describe('vigil run', () => {
 
 describe('vigil demo', () => {
   it('starts plane, probe and bot with no external services and runs the example journeys green', async () => {
-    const p = spawnVigil(['demo', '--runs', '3', '--interval-ms', '60000'], { VIGIL_HTTP_PORT: '0', VIGIL_GRPC_PORT: '0', DATABASE_URL: '', NATS_URL: '', VIGIL_PROBE_HTTP_PORT: '0' }, 'cli-demo');
+    const p = spawnVigil(['demo', '--runs', '3', '--interval-ms', '60000'], { ...DEMO_PORTS, DATABASE_URL: '', NATS_URL: '' }, 'cli-demo');
     const code = await p.exited;
     const out = p.output();
     expect(out).toMatch(/storage\s+pglite/);
@@ -63,4 +65,28 @@ describe('vigil demo', () => {
     expect(out.match(/^\S+\s+PASS\s/gm)).toHaveLength(3);
     expect(code).toBe(0);
   });
+
+  it('runs the same command on Postgres and JetStream when DATABASE_URL and NATS_URL are set', async () => {
+    const db = await createTestDatabase();
+    const nats = natsNames();
+    try {
+      const p = spawnVigil(['demo', '--runs', '3', '--interval-ms', '60000'], {
+        ...DEMO_PORTS, DATABASE_URL: db.url, NATS_URL, VIGIL_NATS_STREAM: nats.stream, VIGIL_NATS_SUBJECT_PREFIX: nats.prefix,
+      }, 'cli-demo-real');
+      const code = await p.exited;
+      expect(p.output()).toMatch(/storage\s+postgres; run bus jetstream/);
+      expect(p.output().match(/^\S+\s+PASS\s/gm)).toHaveLength(3);
+      expect(code).toBe(0);
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      const { rows } = await c.query<{ n: string }>("SELECT count(*) AS n FROM runs WHERE verdict = 'pass'");
+      await c.end();
+      expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(3);
+    } finally {
+      await nats.drop();
+      await db.drop();
+    }
+  });
 });
+
+const DEMO_PORTS = { VIGIL_HTTP_PORT: '0', VIGIL_GRPC_PORT: '0', VIGIL_PROBE_HTTP_PORT: '0', VIGIL_DEMO_BOT_PORT: '0' };

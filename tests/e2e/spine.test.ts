@@ -61,6 +61,12 @@ describe('plane → NATS → probe → chat journey → gRPC → Postgres', () =
     const probes = await s.api<{ probes: Array<{ id: string; status: string; capabilities: string[] }> }>('GET', '/v1/probes');
     expect(probes.body.probes).toEqual([expect.objectContaining({ id: 'probe-spine-1', status: 'online', capabilities: ['chat.http', 'chat.openai', 'chat.websocket'] })]);
 
+    // The API documents itself.
+    const openapi = await s.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/openapi.json');
+    expect(openapi.body.openapi).toBe('3.1.0');
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/v1/targets', '/v1/journeys', '/v1/schedules', '/v1/runs', '/v1/runs/{id}', '/v1/probes']));
+    expect((await fetch(`http://127.0.0.1:${s.httpPort}/docs/`)).status).toBe(200);
+
     // Filters.
     expect((await s.api<{ runs: unknown[] }>('GET', '/v1/runs?verdict=fail')).body.runs).toHaveLength(0);
     expect((await s.api<{ runs: unknown[] }>('GET', '/v1/runs?region=eu-test&verdict=pass&target=refbot-openai')).body.runs).toHaveLength(1);

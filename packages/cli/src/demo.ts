@@ -33,7 +33,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   const env = o.env ?? process.env;
   const out = o.out ?? process.stdout;
   const logger = createLogger(env.VIGIL_LOG_LEVEL ?? 'warn', 'vigil-demo');
-  const bot = await startRefBot({ port: Number(env.VIGIL_DEMO_BOT_PORT ?? 0) });
+  // A fixed port by default, so targets stored by an earlier demo (Postgres or a PGlite directory) still point at the bot.
+  const bot = await startRefBot({ port: Number(env.VIGIL_DEMO_BOT_PORT ?? 8090) });
   const token = `vgp_demo_${randomBytes(16).toString('hex')}`;
   const planeOpts = planeOptionsFromEnv(env);
   const bus = planeOpts.natsUrl ? undefined : new MemoryBus();
@@ -62,7 +63,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       await api.request('POST', '/v1/targets', t);
     } catch (e) {
       if (!(e instanceof VigilError && e.code === 'VIGIL_E_CONFLICT')) throw e;
-      // A persistent database from an earlier demo: the target is there, but the bot's port changed.
+      // A persistent database from an earlier demo already has it.
     }
   }
   for (const f of readdirSync(EXAMPLE_JOURNEYS_DIR).filter((x) => x.endsWith('.yaml')).sort()) {
