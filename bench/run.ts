@@ -80,6 +80,9 @@ async function main(): Promise<void> {
     client.close();
     const stored = RUNS * EVENTS;
     const finals = (await store.listRuns({ journey: 'bench', status: 'finished', limit: 500 })).length;
+    const batch = (await plane.metrics.ingestBatch.get()).values;
+    const txCount = batch.find((v) => v.metricName === 'vigil_ingest_batch_seconds_count')?.value ?? 0;
+    const batchSeconds = batch.find((v) => v.metricName === 'vigil_ingest_batch_seconds_sum')?.value ?? 0;
 
     // 2. Dispatch
     const regions = Array.from({ length: REGIONS }, (_, i) => `bench-${i}`);
@@ -101,10 +104,10 @@ async function main(): Promise<void> {
 
     const result = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-      ingest: { runs: RUNS, eventsPerRun: EVENTS, streams: STREAMS, events: stored, finalsStored: finals, seconds: +ingestS.toFixed(3), eventsPerSecond: Math.round(stored / ingestS) },
+      ingest: { runs: RUNS, eventsPerRun: EVENTS, streams: STREAMS, events: stored, finalsStored: finals, seconds: +ingestS.toFixed(3), eventsPerSecond: Math.round(stored / ingestS), transactions: txCount, meanTransactionMs: +((batchSeconds / Math.max(1, txCount)) * 1000).toFixed(2) },
       dispatch: { schedules: SCHEDULES, regions: REGIONS, runsCreated: created, runsPublished: published, seconds: +dispatchS.toFixed(3), runsPerSecond: Math.round(published / dispatchS) },
     };
-    console.log(`gRPC ingest:       ${result.ingest.eventsPerSecond} events/s stored (${stored} events, ${RUNS} runs, ${STREAMS} concurrent streams, ${result.ingest.seconds} s; ${finals} finals)`);
+    console.log(`gRPC ingest:       ${result.ingest.eventsPerSecond} events/s stored (${stored} events, ${RUNS} runs, ${STREAMS} concurrent streams, ${result.ingest.seconds} s; ${finals} finals; ${txCount} transactions, mean ${result.ingest.meanTransactionMs} ms)`);
     console.log(`schedule dispatch: ${result.dispatch.runsPerSecond} runs/s created+published to JetStream (${SCHEDULES} schedules × ${REGIONS} regions = ${published} runs, ${result.dispatch.seconds} s)`);
     console.log(JSON.stringify(result));
     if (finals !== RUNS || published !== SCHEDULES * REGIONS) throw new Error('benchmark lost work: see the numbers above');

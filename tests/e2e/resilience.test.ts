@@ -105,4 +105,17 @@ describe('resilience', () => {
     expect(kinds.filter((k) => k === 'step_finished')).toHaveLength(8);
     expect(p.output()).toMatch(/report stream failed; resending unacknowledged events|resend/);
   });
+
+  it('SIGTERM drains: the probe finishes the run in flight, acks it, and exits 0', async () => {
+    expect((await s.api('POST', '/v1/journeys', slowJourney('slow-drain', 2000), 'application/yaml')).status).toBe(201);
+    const p = await s.spawnProbe('probe-drain', 'drain-test');
+    const run = await s.api<{ id: string }>('POST', '/v1/runs', { journey: 'slow-drain', target: 'refbot-openai', region: 'drain-test' });
+    const runId = run.body.id;
+    await waitFor('the run to start', async () => (await s.api<RunDetail>('GET', `/v1/runs/${runId}`)).body.run.status === 'running');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const d = (await s.api<RunDetail>('GET', `/v1/runs/${runId}`)).body;
+    expect(d.run).toMatchObject({ status: 'finished', verdict: 'pass', attempt: 1, probeId: 'probe-drain' });
+    expect(p.output()).toMatch(/"to":"draining"[\s\S]*run stored and acked[\s\S]*"to":"stopped"/);
+  });
 });

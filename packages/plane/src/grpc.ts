@@ -159,8 +159,9 @@ export class ProbeGrpcServer {
       if (ended && !failed && call.writable) call.end();
     };
 
+    // Flushes start on the next turn of the event loop, so events that arrive together share a transaction.
     const schedule = () => {
-      if (!flushing) flushing = flush().finally(() => { flushing = undefined; if (pending.length > 0 && !failed) schedule(); else if (ended && !failed && call.writable) call.end(); });
+      if (!flushing) flushing = new Promise<void>((r) => setImmediate(r)).then(flush).finally(() => { flushing = undefined; if (pending.length > 0 && !failed) schedule(); else if (ended && !failed && call.writable) call.end(); });
     };
 
     call.on('data', (w) => {
