@@ -8,6 +8,7 @@ import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jets
 import { REGION_PATTERN, SUBJECTS, type RunRequest } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { ConsumeOptions, Delivery, RegionQueueOptions, RunBus, Subscription } from './types.ts';
+import { consumeLoop } from './consume-loop.ts';
 
 export const STREAM = 'VIGIL_RUNS';
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
@@ -137,46 +138,17 @@ export class JetStreamBus implements RunBus {
   async consume(region: string, opts: ConsumeOptions): Promise<Subscription> {
     await this.ensureRegion(region);
     const consumer = await jetstream(this.nc).consumers.get(this.#stream, `runs-${region}`);
-    let stopping = false;
-    let inFlight = 0;
-    const running = new Set<Promise<void>>();
-    let wake: (() => void) | undefined;
-    const loop = (async () => {
-      while (!stopping) {
-        if (inFlight >= opts.concurrency) {
-          await new Promise<void>((r) => { wake = r; });
-          continue;
-        }
-        let m: JsMsg | null;
-        try {
-          m = await consumer.next({ expires: 2000 });
-        } catch (e) {
-          opts.onError?.(e);
-          await new Promise((r) => setTimeout(r, 1000));
-          continue;
-        }
-        if (!m) continue;
-        if (stopping) { m.nak(); break; }
-        const delivery = toDelivery(m);
-        if (!delivery) continue;
-        inFlight++;
-        const p = opts.handler(delivery).catch((e) => opts.onError?.(e)).finally(() => {
-          inFlight--;
-          running.delete(p);
-          wake?.();
-        });
-        running.add(p);
+    return consumeLoop(opts, async () => {
+      let m: JsMsg | null;
+      try {
+        m = await consumer.next({ expires: 2000 });
+      } catch (e) {
+        opts.onError?.(e);
+        await new Promise((r) => setTimeout(r, 1000));
+        return undefined;
       }
-    })();
-    return {
-      get inFlight() { return inFlight; },
-      async drain() {
-        stopping = true;
-        wake?.();
-        await loop;
-        await Promise.allSettled([...running]);
-      },
-    };
+      return m ? toDelivery(m) : undefined;
+    });
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,8 @@
  * dedupe by run id, per-region FIFO, explicit ack, nak with delay, redelivery after ack wait, max deliveries.
  */
 import type { RunRequest } from '@vigil/contract';
-import type { ConsumeOptions, Delivery, RegionQueueOptions, RunBus, Subscription } from './types.ts';
+import type { ConsumeOptions, RegionQueueOptions, RunBus, Subscription } from './types.ts';
+import { consumeLoop } from './consume-loop.ts';
 import { checkRegion } from './jetstream.ts';
 
 interface Entry { request: RunRequest; deliveries: number; availableAtMs: number; leasedUntilMs: number | null; done: boolean }
@@ -54,44 +55,35 @@ export class MemoryBus implements RunBus {
   async consume(region: string, opts: ConsumeOptions): Promise<Subscription> {
     if (!this.#queues.has(region)) await this.ensureRegion(region);
     const { ackWaitMs } = this.#opts.get(region)!;
-    let stopping = false;
-    let inFlight = 0;
-    const running = new Set<Promise<void>>();
-    let wake: (() => void) | undefined;
     const waiters = this.#waiters.get(region) ?? new Set();
     this.#waiters.set(region, waiters);
+    let wake: (() => void) | undefined;
     const waker = () => wake?.();
     waiters.add(waker);
-    const loop = (async () => {
-      while (!stopping) {
-        const e = inFlight < opts.concurrency ? this.#take(region) : undefined;
-        if (!e) {
-          await new Promise<void>((r) => { wake = r; setTimeout(r, 200); });
-          continue;
-        }
-        e.deliveries++;
-        e.leasedUntilMs = Date.now() + ackWaitMs;
-        const d: Delivery = {
-          request: e.request,
-          attempt: e.deliveries,
-          async ack() { e.done = true; e.leasedUntilMs = null; },
-          nak: (delayMs = 0) => { e.leasedUntilMs = null; e.availableAtMs = Date.now() + delayMs; this.#notify(region); },
-          term() { e.done = true; },
-          working() { e.leasedUntilMs = Date.now() + ackWaitMs; },
-        };
-        inFlight++;
-        const p = opts.handler(d).catch((err) => opts.onError?.(err)).finally(() => { inFlight--; running.delete(p); wake?.(); });
-        running.add(p);
+    const sub = consumeLoop(opts, async () => {
+      const e = this.#take(region);
+      if (!e) {
+        // Woken by a publish or a nak, or after 200 ms (a delayed nak or an expired lease becoming available).
+        await new Promise<void>((r) => { const t = setTimeout(r, 200); wake = () => { clearTimeout(t); r(); }; });
+        return undefined;
       }
-    })();
+      e.deliveries++;
+      e.leasedUntilMs = Date.now() + ackWaitMs;
+      return {
+        request: e.request,
+        attempt: e.deliveries,
+        async ack() { e.done = true; e.leasedUntilMs = null; },
+        nak: (delayMs = 0) => { e.leasedUntilMs = null; e.availableAtMs = Date.now() + delayMs; this.#notify(region); },
+        term() { e.done = true; },
+        working() { e.leasedUntilMs = Date.now() + ackWaitMs; },
+      };
+    });
     return {
-      get inFlight() { return inFlight; },
+      get inFlight() { return sub.inFlight; },
       async drain() {
-        stopping = true;
         wake?.();
-        await loop;
+        await sub.drain();
         waiters.delete(waker);
-        await Promise.allSettled([...running]);
       },
     };
   }
