@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_JOURNEYS_DIR } from '@vigil/refbot';
 import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
 import { waitFor } from '../support/services.ts';
+import { spawnVigil } from '../support/processes.ts';
 
 describe('plane → NATS → probe → chat journey → gRPC → Postgres', () => {
   let s: Stack;
@@ -56,7 +57,7 @@ describe('plane → NATS → probe → chat journey → gRPC → Postgres', () =
     const labels = { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test' };
     expect(await s.metric('vigil_runs_total', { ...labels, verdict: 'pass' })).toBe(1);
     expect(await s.metric('vigil_layer_duration_seconds_count', { ...labels, layer: 'chat_turn', metric: 'time_to_first_token' })).toBe(3);
-    expect(await s.metric('vigil_probes', { region: 'eu-test', status: 'online' })).toBe(1);
+    expect(await s.metric('vigil_fleet_probes', { region: 'eu-test', status: 'online' })).toBe(1);
 
     const probes = await s.api<{ probes: Array<{ id: string; status: string; capabilities: string[] }> }>('GET', '/v1/probes');
     expect(probes.body.probes).toEqual([expect.objectContaining({ id: 'probe-spine-1', status: 'online', capabilities: ['chat.http', 'chat.openai', 'chat.websocket'] })]);
@@ -97,5 +98,27 @@ describe('plane → NATS → probe → chat journey → gRPC → Postgres', () =
     const failed = d.events.find((e) => e.kind === 'assertion' && e.body.verdict === 'fail');
     expect(failed?.body).toMatchObject({ assertion: 'contains "no fees at all"', message: 'reply does not contain "no fees at all"' });
     expect(await s.metric('vigil_runs_total', { journey: 'wrong-expectation', verdict: 'fail' })).toBe(1);
+  });
+
+  it('serves the CLI: journeys push and list, runs list and show', async () => {
+    const env = { VIGIL_API_URL: `http://127.0.0.1:${s.httpPort}` };
+    const push = spawnVigil(['journeys', 'push', `${EXAMPLE_JOURNEYS_DIR}/card-lost.yaml`, `${EXAMPLE_JOURNEYS_DIR}/balance.yaml`], env, 'cli-journeys-push');
+    expect(await push.exited).toBe(0);
+    expect(push.output()).toMatch(/pushed\s+card-lost v1/);
+    expect(push.output()).toMatch(/unchanged balance-inquiry v1/);
+    const list = spawnVigil(['journeys', 'list'], env, 'cli-journeys-list');
+    expect(await list.exited).toBe(0);
+    expect(list.output()).toMatch(/balance-inquiry\s+v2/);
+    const runs = spawnVigil(['runs', 'list', '--journey', 'balance-inquiry', '--verdict', 'pass'], env, 'cli-runs-list');
+    expect(await runs.exited).toBe(0);
+    const id = runs.output().split(/\s+/)[0]!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const show = spawnVigil(['runs', 'show', id], env, 'cli-runs-show');
+    expect(await show.exited).toBe(0);
+    expect(show.output()).toMatch(/run [0-9a-f-]{36}: pass — balance-inquiry → refbot-openai \[eu-test\] probe probe-spine-1 attempt 1/);
+    expect(show.output()).toMatch(/first token \d+ ms, full reply \d+ ms/);
+    const bad = spawnVigil(['runs', 'show', 'no-such-run'], env, 'cli-runs-show-missing');
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/error VIGIL_E_NOT_FOUND: no run no-such-run/);
   });
 });

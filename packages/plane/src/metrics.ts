@@ -41,7 +41,7 @@ export class PlaneMetrics {
     // One fleet query per scrape, shared by the gauges below.
     const snap = () => (snapshot ??= fleet().finally(() => setTimeout(() => { snapshot = undefined; }, 0)));
     new Gauge({
-      name: 'vigil_probes', help: 'Registered probes by region and status (online: heartbeat within 3 intervals).', labelNames: ['region', 'status'], registers: [r],
+      name: 'vigil_fleet_probes', help: 'Registered probes by region and status (online: heartbeat within 3 intervals).', labelNames: ['region', 'status'], registers: [r],
       async collect() {
         this.reset();
         const s = await snap();
@@ -49,7 +49,7 @@ export class PlaneMetrics {
       },
     });
     new Gauge({
-      name: 'vigil_probe_runs_in_flight', help: 'Runs each online probe reports holding.', labelNames: ['probe', 'region'], registers: [r],
+      name: 'vigil_fleet_runs_in_flight', help: 'Runs each online probe reports holding.', labelNames: ['probe', 'region'], registers: [r],
       async collect() {
         this.reset();
         const s = await snap();
