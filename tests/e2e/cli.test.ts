@@ -55,6 +55,26 @@ describe('vigil run', () => {
   });
 });
 
+describe('vigil wer', () => {
+  it('prints per-utterance and overall WER from sclite trn files, and JSON with --json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-wer-'));
+    writeFileSync(join(dir, 'ref.trn'), 'Press 1 for billing. (ivr_0001)\nYour balance is $1,250. (ivr_0002)\n');
+    writeFileSync(join(dir, 'hyp.trn'), 'press one for billing (ivr_0001)\nyour balance is one thousand two hundred (ivr_0002)\n');
+    const p = spawnVigil(['wer', join(dir, 'ref.trn'), join(dir, 'hyp.trn')], {}, 'cli-wer');
+    expect(await p.exited).toBe(0);
+    expect(p.output()).toMatch(/ivr_0001\s+4\s+4\s+0\s+0\s+0\s+0\.0%/);
+    expect(p.output()).toMatch(/ivr_0002\s+9\s+7\s+0\s+2\s+0\s+22\.2%/);
+    expect(p.output()).toMatch(/overall\s+13\s+11\s+0\s+2\s+0\s+15\.4%/);
+    const j = spawnVigil(['wer', join(dir, 'ref.trn'), join(dir, 'hyp.trn'), '--json'], {}, 'cli-wer-json');
+    expect(await j.exited).toBe(0);
+    expect(JSON.parse(j.output())).toMatchObject({ normalisation: 1, wer: { refLength: 13, deletions: 2 } });
+    writeFileSync(join(dir, 'bad.trn'), 'no id\n');
+    const bad = spawnVigil(['wer', join(dir, 'ref.trn'), join(dir, 'bad.trn')], {}, 'cli-wer-bad');
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/bad\.trn:1: a trn line is "text \(utterance_id\)"/);
+  });
+});
+
 describe('vigil demo', () => {
   it('starts plane, probe and bot with no external services and runs the example journeys green', async () => {
     const p = spawnVigil(['demo', '--runs', '3', '--interval-ms', '60000'], { ...DEMO_PORTS, DATABASE_URL: '', NATS_URL: '' }, 'cli-demo');

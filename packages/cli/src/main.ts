@@ -20,6 +20,8 @@ const HELP = `vigil — continuous CX assurance
   vigil journeys list
   vigil runs list [--journey X] [--target X] [--region X] [--verdict V] [--limit N] [--json]
   vigil runs show <run-id> [--json]
+  vigil wer <reference.trn> <hypothesis.trn> [--json] [--no-normalise]
+        Word and character error rates, per utterance and overall, aligned as NIST sclite aligns.
 `;
 
 function fail(e: unknown): never {
@@ -128,6 +130,30 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       throw new VigilError('VIGIL_E_REQUEST_INVALID', `unknown runs command "${sub ?? ''}"`, { fix: 'vigil runs list|show' });
+    }
+    case 'wer': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' }, 'no-normalise': { type: 'boolean' } } });
+      if (positionals.length !== 2) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give a reference and a hypothesis trn file', { field: 'files', fix: 'vigil wer ref.trn hyp.trn' });
+      const { parseTrn, scoreTrn } = await import('@vigil/speech');
+      const read = async (f: string) => {
+        try { return await readFile(f, 'utf8'); } catch (e) { throw new VigilError('VIGIL_E_REQUEST_INVALID', `cannot read ${f}: ${(e as Error).message}`, { field: f, fix: 'give the path of a trn file ("text (utterance_id)" per line)' }); }
+      };
+      const score = scoreTrn(parseTrn(await read(positionals[0]!), positionals[0]), parseTrn(await read(positionals[1]!), positionals[1]), { normalise: !values['no-normalise'] });
+      const pct = (r: number) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)}%` : 'inf');
+      if (values.json) {
+        const strip = (r: typeof score.wer) => ({ correct: r.correct, substitutions: r.substitutions, deletions: r.deletions, insertions: r.insertions, refLength: r.refLength, rate: Number.isFinite(r.rate) ? r.rate : null });
+        process.stdout.write(`${JSON.stringify({ normalisation: score.normalisation, wer: strip(score.wer), cer: strip(score.cer), utterances: score.utterances.map((u) => ({ id: u.id, missing: u.missing, wer: strip(u.wer), cer: strip(u.cer), alignment: u.wer.ops })) }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${'utterance'.padEnd(28)} ${'#ref'.padStart(5)} ${'C'.padStart(5)} ${'S'.padStart(5)} ${'D'.padStart(5)} ${'I'.padStart(5)} ${'WER'.padStart(7)} ${'CER'.padStart(7)}\n`);
+      for (const u of score.utterances) {
+        const w = u.wer;
+        process.stdout.write(`${(u.id + (u.missing ? ' (no hyp)' : '')).padEnd(28)} ${String(w.refLength).padStart(5)} ${String(w.correct).padStart(5)} ${String(w.substitutions).padStart(5)} ${String(w.deletions).padStart(5)} ${String(w.insertions).padStart(5)} ${pct(w.rate).padStart(7)} ${pct(u.cer.rate).padStart(7)}\n`);
+      }
+      const w = score.wer;
+      process.stdout.write(`${'overall'.padEnd(28)} ${String(w.refLength).padStart(5)} ${String(w.correct).padStart(5)} ${String(w.substitutions).padStart(5)} ${String(w.deletions).padStart(5)} ${String(w.insertions).padStart(5)} ${pct(w.rate).padStart(7)} ${pct(score.cer.rate).padStart(7)}\n`);
+      process.stdout.write(score.normalisation === null ? 'no normalisation (tokens compared as written)\n' : `normalisation v${score.normalisation}: lower case, numbers as words, punctuation removed\n`);
+      return;
     }
     case undefined: case 'help': case '--help': case '-h':
       process.stdout.write(HELP);
