@@ -39,7 +39,6 @@ export function encodeRtp(p: RtpPacket): Buffer {
     off += 4 + ext.data.length;
   }
   b.set(p.payload, off);
-  off += p.payload.length;
   if (pad) b[len - 1] = pad;
   return b;
 }
