@@ -7,3 +7,5 @@ export * from './emodel.ts';
 export * from './receiver.ts';
 export * from './sender.ts';
 export * from './resample.ts';
+export * from './vad.ts';
+export * from './turns.ts';

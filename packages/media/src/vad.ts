@@ -1,0 +1,158 @@
+/**
+ * Speech/silence segmentation with sample-accurate onsets and offsets, plus level, clipping, dead air and SNR.
+ *
+ * Method (version 1): 10 ms frames; the noise floor is tracked as a slowly rising minimum of frame energy; a
+ * frame is speech when its energy is `thresholdDb` above the floor (and above `minSpeechDbfs`). A segment
+ * needs `minSpeechMs` of speech frames to open and `hangoverMs` of non-speech to close, so pauses between words
+ * stay inside one utterance. Its edges are then refined to the sample: the onset is the first sample, and the
+ * offset the last, whose 2 ms peak envelope exceeds the segment threshold (floor + thresholdDb).
+ */
+export const VAD_VERSION = 1;
+
+export interface VadOptions {
+  /** @default 15 */
+  thresholdDb?: number;
+  /** Absolute level below which nothing counts as speech. @default -55 */
+  minSpeechDbfs?: number;
+  /** @default 40 */
+  minSpeechMs?: number;
+  /** Silence that ends an utterance. @default 300 */
+  hangoverMs?: number;
+}
+
+export interface SpeechSegment {
+  startSample: number;
+  /** Exclusive. */
+  endSample: number;
+  startMs: number;
+  endMs: number;
+  peakDbfs: number;
+}
+
+export interface LevelStats {
+  rmsDbfs: number;
+  peakDbfs: number;
+  /** Samples at or beyond ±32767 (or -32768), as a fraction. */
+  clippedFraction: number;
+  noiseFloorDbfs: number;
+  /** Speech level over noise floor, dB. */
+  snrDb: number;
+  speechMs: number;
+  /** Longest stretch without speech, ms. */
+  longestSilenceMs: number;
+}
+
+const db = (energyPerSample: number) => (energyPerSample <= 0 ? -120 : 10 * Math.log10(energyPerSample / (32768 * 32768)));
+
+function frameEnergies(pcm: Int16Array, frame: number): Float64Array {
+  const n = Math.floor(pcm.length / frame);
+  const e = new Float64Array(n);
+  for (let f = 0; f < n; f++) {
+    let s = 0;
+    for (let i = f * frame; i < (f + 1) * frame; i++) s += pcm[i]! * pcm[i]!;
+    e[f] = s / frame;
+  }
+  return e;
+}
+
+/**
+ * Noise floor per frame: minimum tracking with a slow rise (3 dB/s), so speech never drags it up quickly.
+ * Frames of digital silence (below -100 dBFS: lost packets filled with zeros, muted streams) carry no
+ * information about the line's noise and leave the floor where it was.
+ */
+const NO_SIGNAL_DB = -100;
+function noiseFloor(energyDb: Float64Array, frameMs: number): Float64Array {
+  const out = new Float64Array(energyDb.length);
+  const head = Array.from(energyDb.subarray(0, Math.max(1, Math.min(energyDb.length, 300 / frameMs)))).filter((v) => v > NO_SIGNAL_DB);
+  let floor = head.length ? Math.min(...head) : NO_SIGNAL_DB;
+  const rise = (3 * frameMs) / 1000;
+  for (let i = 0; i < energyDb.length; i++) {
+    const e = energyDb[i]!;
+    if (e > NO_SIGNAL_DB) floor = e < floor ? e : floor + rise;
+    out[i] = floor;
+  }
+  return out;
+}
+
+export function detectSpeech(pcm: Int16Array, sampleRate: number, o: VadOptions = {}): SpeechSegment[] {
+  const thresholdDb = o.thresholdDb ?? 15;
+  const minDbfs = o.minSpeechDbfs ?? -55;
+  const frame = Math.round(sampleRate / 100);
+  const frameMs = 10;
+  const minFrames = Math.max(1, Math.round((o.minSpeechMs ?? 40) / frameMs));
+  const hangFrames = Math.max(1, Math.round((o.hangoverMs ?? 300) / frameMs));
+  const e = frameEnergies(pcm, frame);
+  const edb = e.map(db);
+  const floor = noiseFloor(edb, frameMs);
+  const speech = edb.map((v, i) => (v > floor[i]! + thresholdDb && v > minDbfs ? 1 : 0));
+
+  const segments: Array<[number, number, number]> = []; // [firstFrame, lastFrame, floorDb]
+  let run = 0;
+  let open = -1;
+  let last = -1;
+  let silence = 0;
+  for (let i = 0; i < speech.length; i++) {
+    if (speech[i]) {
+      run++;
+      silence = 0;
+      last = i;
+      if (open < 0 && run >= minFrames) open = i - run + 1;
+    } else {
+      run = 0;
+      if (open >= 0 && ++silence >= hangFrames) { segments.push([open, last, floor[open]!]); open = -1; }
+    }
+  }
+  if (open >= 0) segments.push([open, last, floor[open]!]);
+
+  const env = Math.max(1, Math.round(sampleRate / 500)); // 2 ms peak envelope
+  return segments.map(([f0, f1, floorDb]) => {
+    const thrAmp = Math.max(32768 * 10 ** ((floorDb + thresholdDb) / 20), 32768 * 10 ** (minDbfs / 20));
+    const above = (i: number) => {
+      let m = 0;
+      for (let k = i; k < Math.min(pcm.length, i + env); k++) m = Math.max(m, Math.abs(pcm[k]!));
+      return m > thrAmp;
+    };
+    // Onset: scan from two frames before the first speech frame to its end.
+    let start = f0 * frame;
+    for (let i = Math.max(0, (f0 - 2) * frame); i < (f0 + 1) * frame; i++) {
+      if (Math.abs(pcm[i]!) > thrAmp && above(i)) { start = i; break; }
+    }
+    // Offset: the last sample above the threshold up to two frames after the last speech frame.
+    let end = (f1 + 1) * frame;
+    for (let i = Math.min(pcm.length - 1, (f1 + 3) * frame); i >= f1 * frame; i--) {
+      if (Math.abs(pcm[i]!) > thrAmp) { end = i + 1; break; }
+    }
+    let peak = 0;
+    for (let i = start; i < end; i++) peak = Math.max(peak, Math.abs(pcm[i]!));
+    return { startSample: start, endSample: end, startMs: (start * 1000) / sampleRate, endMs: (end * 1000) / sampleRate, peakDbfs: 20 * Math.log10(Math.max(peak, 1) / 32768) };
+  });
+}
+
+export function levelStats(pcm: Int16Array, sampleRate: number, o: VadOptions = {}): LevelStats {
+  let sum = 0, peak = 0, clipped = 0;
+  for (let i = 0; i < pcm.length; i++) {
+    const v = pcm[i]!;
+    sum += v * v;
+    const a = Math.abs(v);
+    if (a > peak) peak = a;
+    if (v >= 32767 || v <= -32768) clipped++;
+  }
+  const segs = detectSpeech(pcm, sampleRate, o);
+  const frame = Math.round(sampleRate / 100);
+  const edb = frameEnergies(pcm, frame).map(db);
+  const floor = edb.length ? Math.min(...noiseFloor(edb, 10)) : -120;
+  let speechEnergy = 0, speechN = 0, speechMs = 0;
+  for (const s of segs) {
+    for (let i = s.startSample; i < s.endSample; i++) speechEnergy += pcm[i]! * pcm[i]!;
+    speechN += s.endSample - s.startSample;
+    speechMs += s.endMs - s.startMs;
+  }
+  let longest = 0, prev = 0;
+  for (const s of segs) { longest = Math.max(longest, s.startMs - prev); prev = s.endMs; }
+  longest = Math.max(longest, (pcm.length * 1000) / sampleRate - prev);
+  const speechDb = speechN ? db(speechEnergy / speechN) : -120;
+  return {
+    rmsDbfs: pcm.length ? db(sum / pcm.length) : -120, peakDbfs: 20 * Math.log10(Math.max(peak, 1) / 32768), clippedFraction: pcm.length ? clipped / pcm.length : 0,
+    noiseFloorDbfs: floor, snrDb: speechN ? speechDb - floor : 0, speechMs, longestSilenceMs: longest,
+  };
+}
