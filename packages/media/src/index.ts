@@ -9,3 +9,4 @@ export * from './sender.ts';
 export * from './resample.ts';
 export * from './vad.ts';
 export * from './turns.ts';
+export * from './recording.ts';

@@ -1,7 +1,8 @@
 /**
  * Speech/silence segmentation with sample-accurate onsets and offsets, plus level, clipping, dead air and SNR.
  *
- * Method (version 1): 10 ms frames; the noise floor is tracked as a slowly rising minimum of frame energy; a
+ * Method (version 1): 10 ms frames; the noise floor starts at the 5th percentile of frame energy and is tracked
+ * as a slowly rising minimum; a
  * frame is speech when its energy is `thresholdDb` above the floor (and above `minSpeechDbfs`). A segment
  * needs `minSpeechMs` of speech frames to open and `hangoverMs` of non-speech to close, so pauses between words
  * stay inside one utterance. Its edges are then refined to the sample: the onset is the first sample, and the
@@ -63,8 +64,10 @@ function frameEnergies(pcm: Int16Array, frame: number): Float64Array {
 const NO_SIGNAL_DB = -100;
 function noiseFloor(energyDb: Float64Array, frameMs: number): Float64Array {
   const out = new Float64Array(energyDb.length);
-  const head = Array.from(energyDb.subarray(0, Math.max(1, Math.min(energyDb.length, 300 / frameMs)))).filter((v) => v > NO_SIGNAL_DB);
-  let floor = head.length ? Math.min(...head) : NO_SIGNAL_DB;
+  // Start from the 5th percentile of the whole input (digital silence counting as -100 dBFS), so a stream that
+  // opens with speech still gets a floor below it.
+  const sorted = Array.from(energyDb, (v) => Math.max(v, NO_SIGNAL_DB)).sort((a, b) => a - b);
+  let floor = sorted.length ? sorted[Math.floor(sorted.length * 0.05)]! : NO_SIGNAL_DB;
   const rise = (3 * frameMs) / 1000;
   for (let i = 0; i < energyDb.length; i++) {
     const e = energyDb[i]!;
