@@ -3,12 +3,16 @@
  *   POST /v1/chat/completions  OpenAI-compatible (stream or not); state is rebuilt from the message history
  *   POST /webhook              {session_id, message} -> {session_id, reply, intent, turn}
  *   GET  /ws (upgrade)         {type:"message", session_id, text} -> {type:"reply", session_id, text, intent}
+ *   POST /v1/audio/speech      OpenAI-compatible TTS (flite, 8 kHz WAV)
+ *   POST /v1/audio/transcriptions  OpenAI-compatible ASR (pocketsphinx; `prompt` = expected phrases, ". "-separated)
  * `latencyMs` delays every answer (before the first byte), so tests can see timings move.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
+import { readWav, writeWav } from '@vigil/media';
+import { FliteSynthesizer, PocketsphinxTranscriber } from '@vigil/speech';
 import { newState, respond, type DialogueState } from './dialogue.ts';
 
 export interface RefBotOptions {
@@ -32,16 +36,25 @@ export interface RefBot {
 const MAX_BODY_BYTES = 256 * 1024;
 const SESSION_LIMIT = 10_000;
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of req) {
     n += (c as Buffer).length;
-    if (n > MAX_BODY_BYTES) throw Object.assign(new Error('body too large'), { status: 413 });
+    if (n > limit) throw Object.assign(new Error('body too large'), { status: 413 });
     chunks.push(c as Buffer);
   }
-  try { return JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { throw Object.assign(new Error('body is not JSON'), { status: 400 }); }
+  return Buffer.concat(chunks);
 }
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req);
+  try { return JSON.parse(body.toString('utf8')); } catch { throw Object.assign(new Error('body is not JSON'), { status: 400 }); }
+}
+
+const MAX_AUDIO_BYTES = 20 * 1024 * 1024;
+let tts: FliteSynthesizer | undefined;
+let asr: PocketsphinxTranscriber | undefined;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const s = JSON.stringify(body);
@@ -91,6 +104,32 @@ export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
         res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
         res.end('data: [DONE]\n\n');
         return;
+      }
+      if (req.method === 'POST' && url.pathname === '/v1/audio/speech') {
+        const body = (await readJson(req)) as { input?: unknown; response_format?: string };
+        if (typeof body.input !== 'string' || !body.input.trim()) return send(res, 400, { error: { message: 'input must be non-empty text', type: 'invalid_request_error' } });
+        if (body.response_format && body.response_format !== 'wav') return send(res, 400, { error: { message: 'this server answers response_format "wav" only', type: 'invalid_request_error' } });
+        tts ??= new FliteSynthesizer();
+        const wav = writeWav(await tts.synthesize(body.input, { sampleRate: 8000 }));
+        res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length });
+        res.end(wav);
+        return;
+      }
+      if (req.method === 'POST' && url.pathname === '/v1/audio/transcriptions') {
+        const raw = await readBody(req, MAX_AUDIO_BYTES);
+        let form: FormData;
+        try {
+          form = await new Request('http://x/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: raw }).formData();
+        } catch { return send(res, 400, { error: { message: 'expected multipart/form-data with a file field', type: 'invalid_request_error' } }); }
+        const file = form.get('file');
+        if (!(file instanceof Blob)) return send(res, 400, { error: { message: 'file is required', type: 'invalid_request_error' } });
+        let audio;
+        try { audio = readWav(new Uint8Array(await file.arrayBuffer()), 'file'); } catch (e) { return send(res, 400, { error: { message: (e as Error).message, type: 'invalid_request_error' } }); }
+        const prompt = form.get('prompt');
+        const phrases = typeof prompt === 'string' && prompt.trim() ? prompt.split(/\.\s+/).map((p) => p.trim()).filter(Boolean) : undefined;
+        asr ??= new PocketsphinxTranscriber();
+        const t = await asr.transcribe(audio, { phrases });
+        return send(res, 200, { text: t.text });
       }
       if (req.method === 'POST' && url.pathname === '/webhook') {
         const body = (await readJson(req)) as { session_id?: unknown; message?: unknown };
