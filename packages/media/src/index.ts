@@ -10,3 +10,4 @@ export * from './resample.ts';
 export * from './vad.ts';
 export * from './turns.ts';
 export * from './recording.ts';
+export * from './codecs.ts';
