@@ -11,3 +11,5 @@ export * from './vad.ts';
 export * from './turns.ts';
 export * from './recording.ts';
 export * from './codecs.ts';
+export * from './analysis-pool.ts';
+export * from './receive-thread-host.ts';

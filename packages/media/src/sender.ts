@@ -1,11 +1,84 @@
 /**
  * Paced RTP sending. Packet n carries timestamp ts0 + n·samplesPerPacket — the media clock — and is due at
- * t0 + n·ptime on the monotonic clock. The timer only wakes the loop; when the event loop was late, the packets
- * that fell due are sent at once (their timestamps stay exact), so the media clock never drifts. Send lateness
- * (actual − due) is recorded for the jitter figures.
+ * t0 + n·ptime on the monotonic clock. A shared Pacer only wakes the senders; when the event loop was late,
+ * the packets that fell due are sent at once (their timestamps stay exact), so the media clock never drifts.
+ * Send lateness (actual − due) is recorded for the jitter figures.
  */
 import { randomInt } from 'node:crypto';
 import { encodeRtp } from './rtp.ts';
+
+/**
+ * One timer for many streams: senders register their next deadline; the pacer sleeps until the earliest one
+ * and then runs every sender that is due. Hundreds of streams cost one timer instead of hundreds.
+ */
+export class Pacer {
+  readonly #heap: Array<{ at: number; run: () => number | null }> = [];
+  #timer: NodeJS.Timeout | undefined;
+  #armedFor = Infinity;
+  readonly now: () => number;
+
+  constructor(now: () => number = () => performance.now()) {
+    this.now = now;
+  }
+
+  /** `run` returns its next deadline, or null when done. */
+  schedule(at: number, run: () => number | null): void {
+    this.#push({ at, run });
+    this.#arm();
+  }
+
+  #push(e: { at: number; run: () => number | null }): void {
+    const h = this.#heap;
+    h.push(e);
+    for (let i = h.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (h[p]!.at <= h[i]!.at) break;
+      [h[p], h[i]] = [h[i]!, h[p]!];
+      i = p;
+    }
+  }
+
+  #pop(): { at: number; run: () => number | null } {
+    const h = this.#heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && h[l]!.at < h[m]!.at) m = l;
+        if (r < h.length && h[r]!.at < h[m]!.at) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i]!, h[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  #arm(): void {
+    const next = this.#heap[0]?.at;
+    if (next === undefined || next >= this.#armedFor) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#armedFor = next;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, next - this.now()));
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    const t = this.now();
+    while (this.#heap.length && this.#heap[0]!.at <= t) {
+      const e = this.#pop();
+      const next = e.run();
+      if (next !== null) this.#push({ at: next, run: e.run });
+    }
+    this.#arm();
+  }
+}
+
+let defaultPacer: Pacer | undefined;
 
 export interface PacedSenderOptions {
   payloadType: number;
@@ -16,17 +89,19 @@ export interface PacedSenderOptions {
   /** Next frame's payload, or null for end of media (a frame is ptime of audio). */
   nextFrame: () => Uint8Array | null;
   ssrc?: number;
-  now?: () => number;
+  /** Shared pacer; by default one per process. */
+  pacer?: Pacer;
 }
 
 export class PacedSender {
   readonly ssrc: number;
   readonly #o: PacedSenderOptions;
+  readonly #pacer: Pacer;
   #seq = randomInt(0, 0x10000);
   readonly ts0 = randomInt(0, 2 ** 32 - 1);
   #n = 0;
   #t0 = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #done!: Promise<void>;
   #resolve!: () => void;
   #marker = true;
@@ -36,6 +111,7 @@ export class PacedSender {
 
   constructor(o: PacedSenderOptions) {
     this.#o = o;
+    this.#pacer = o.pacer ?? (defaultPacer ??= new Pacer());
     this.ssrc = o.ssrc ?? randomInt(1, 2 ** 32 - 1);
   }
 
@@ -44,14 +120,14 @@ export class PacedSender {
   get nextTimestamp(): number { return (this.ts0 + this.#n * this.samplesPerPacket) >>> 0; }
 
   start(): Promise<void> {
-    const now = this.#o.now ?? (() => performance.now());
-    this.#t0 = now();
+    this.#t0 = this.#pacer.now();
     this.#done = new Promise((r) => { this.#resolve = r; });
-    const tick = () => {
-      const t = now();
+    const run = (): number | null => {
+      if (this.#stopped) return null;
+      const t = this.#pacer.now();
       while (this.#t0 + this.#n * this.#o.ptimeMs <= t) {
         const frame = this.#o.nextFrame();
-        if (frame === null) { this.#resolve(); return; }
+        if (frame === null) { this.#resolve(); return null; }
         this.lateness.push(t - (this.#t0 + this.#n * this.#o.ptimeMs));
         const pkt = encodeRtp({ marker: this.#marker, payloadType: this.#o.payloadType, sequenceNumber: this.#seq, timestamp: this.nextTimestamp, ssrc: this.ssrc, payload: frame });
         this.#marker = false;
@@ -61,9 +137,9 @@ export class PacedSender {
         this.octets += frame.length;
         this.#o.send(pkt);
       }
-      this.#timer = setTimeout(tick, Math.max(0, this.#t0 + this.#n * this.#o.ptimeMs - now()));
+      return this.#t0 + this.#n * this.#o.ptimeMs;
     };
-    tick();
+    this.#pacer.schedule(this.#t0, run);
     return this.#done;
   }
 
@@ -71,7 +147,7 @@ export class PacedSender {
   markTalkspurt(): void { this.#marker = true; }
 
   stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#stopped = true;
     this.#resolve?.();
   }
 }
