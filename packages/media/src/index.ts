@@ -13,3 +13,4 @@ export * from './recording.ts';
 export * from './codecs.ts';
 export * from './analysis-pool.ts';
 export * from './receive-thread-host.ts';
+export * from './jitter-buffer.ts';
