@@ -14,3 +14,4 @@ export * from './codecs.ts';
 export * from './analysis-pool.ts';
 export * from './receive-thread-host.ts';
 export * from './jitter-buffer.ts';
+export * from './session.ts';

@@ -39,8 +39,11 @@ export class RtpReceiveStats {
     this.clockRate = clockRate;
   }
 
-  /** Feeds one packet with its arrival time (ms, any monotonic clock). Returns false for a duplicate. */
-  push(p: RtpPacket, arrivalMs: number): boolean {
+  /**
+   * Feeds one packet with its arrival time (ms, any monotonic clock). Returns false for a duplicate.
+   * `timing: false` counts the packet without using its timestamp for jitter (RFC 4733 events repeat theirs).
+   */
+  push(p: RtpPacket, arrivalMs: number, timing = true): boolean {
     if (this.#ssrc !== p.ssrc) {
       if (this.#ssrc !== null) this.#ssrcChanges++;
       this.#ssrc = p.ssrc;
@@ -58,6 +61,7 @@ export class RtpReceiveStats {
     this.#recent.add(ext);
     if (this.#recent.size > 1024) this.#recent.delete(this.#recent.values().next().value as number);
     this.#received++;
+    if (!timing) return true;
     const transit = (arrivalMs * this.clockRate) / 1000 - p.timestamp;
     if (this.#lastTransit !== null) {
       // Transit difference modulo 2^32 timestamps (wrap-safe through tsDelta on the timestamp part).
