@@ -53,11 +53,11 @@ let sharedPacer: Pacer | undefined;
 export class MediaSession {
   readonly port: number;
   readonly ssrc = randomInt(1, 2 ** 32 - 1);
-  readonly codec: Codec;
+  codec: Codec;
   readonly digits = new TelephoneEventReceiver();
-  readonly recorder: CallRecorder;
-  readonly stats: RtpReceiveStats;
-  readonly heard: TrackAssembler;
+  recorder: CallRecorder;
+  stats: RtpReceiveStats;
+  heard: TrackAssembler;
   readonly #sock: dgram.Socket;
   readonly #o: Required<Omit<MediaSessionOptions, 'remote' | 'pacer' | 'codec'>>;
   readonly #pacer: Pacer;
@@ -100,6 +100,20 @@ export class MediaSession {
 
   /** Where to send (from the peer's SDP); until set, nothing is sent but the media clock runs. */
   setRemote(host: string, port: number): void { this.#remote = { host, port }; }
+
+  /**
+   * Switches to the codec the offer/answer settled on (and its telephone-event payload type). Only before
+   * any media was exchanged: recording and statistics start over at the new codec's rates.
+   */
+  negotiate(codec: Codec, telephoneEventPayloadType?: number): void {
+    if (this.#packetsSent > 0 || this.stats.stats.received > 0) throw new Error('negotiate() must come before media flows');
+    this.codec.close();
+    this.codec = codec;
+    if (telephoneEventPayloadType !== undefined) this.#o.telephoneEventPayloadType = telephoneEventPayloadType;
+    this.recorder = new CallRecorder(codec.sampleRate);
+    this.stats = new RtpReceiveStats(codec.clockRate);
+    this.heard = new TrackAssembler(codec.sampleRate);
+  }
   get byeReceived(): boolean { return this.#byeReceived; }
   /** Wall-clock ms (Unix) of the session's media time zero. */
   get startedAtMs(): number { return this.#t0Ms; }

@@ -1,0 +1,137 @@
+/**
+ * Places calls the way a customer's call arrives: INVITE with an SDP offer through a SIP server (or straight to
+ * the far end), media on a MediaSession once answered, BYE at the end. Measures the call_setup layer timing:
+ * post-dial delay (INVITE → first 18x), answer (INVITE → 200), setup (INVITE → ACK).
+ */
+import { Inviter, SessionState, UserAgent, type Session } from 'sip.js';
+import type { MediaSession } from '@vigil/media';
+import { VigilError } from '@vigil/errors';
+import { MediaSessionDescriptionHandler } from './sdh.ts';
+import { UdpTransport, type UdpTransportOptions } from './transport-udp.ts';
+
+export interface SipAgentOptions {
+  /** host:port of the outbound proxy or the far end. */
+  server: string;
+  localAddress?: string;
+  /** The caller's user part. @default "vigil-probe" */
+  user?: string;
+  /** Codecs to offer, in preference order. @default ["PCMU", "PCMA"] */
+  codecs?: string[];
+  /** Added to every INVITE (e.g. a header that marks test calls). */
+  headers?: Record<string, string>;
+  drop?: UdpTransportOptions['drop'];
+  onTrace?: UdpTransportOptions['onTrace'];
+}
+
+export interface CallSetup {
+  postDialDelayMs: number | null;
+  answerMs: number | null;
+  setupMs: number | null;
+  finalStatus: number | null;
+  reason: string | null;
+}
+
+export interface Call {
+  readonly media: MediaSession;
+  readonly setup: CallSetup;
+  /** Resolves when the far end hangs up (BYE received). */
+  readonly ended: Promise<'remote' | 'local'>;
+  hangup(): Promise<void>;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+export class SipAgent {
+  readonly ua: UserAgent;
+  readonly #o: SipAgentOptions;
+  readonly #listeners: Set<(dir: 'out' | 'in', m: string, at: number) => void>;
+
+  private constructor(ua: UserAgent, o: SipAgentOptions, listeners: Set<(dir: 'out' | 'in', m: string, at: number) => void>) {
+    this.ua = ua;
+    this.#o = o;
+    this.#listeners = listeners;
+  }
+
+  static async start(o: SipAgentOptions): Promise<SipAgent> {
+    const localAddress = o.localAddress ?? '127.0.0.1';
+    const listeners = new Set<(dir: 'out' | 'in', m: string, at: number) => void>();
+    const ua = new UserAgent({
+      uri: UserAgent.makeURI(`sip:${o.user ?? 'vigil-probe'}@${localAddress}`),
+      viaHost: localAddress,
+      contactName: o.user ?? 'vigil-probe',
+      transportConstructor: UdpTransport,
+      transportOptions: {
+        server: o.server, localHost: localAddress, drop: o.drop,
+        onTrace: (dir: 'out' | 'in', m: string, at: number) => { o.onTrace?.(dir, m, at); for (const l of listeners) l(dir, m, at); },
+      } satisfies UdpTransportOptions,
+      logBuiltinEnabled: false,
+      sessionDescriptionHandlerFactory: () => new MediaSessionDescriptionHandler({ codecs: o.codecs ?? ['PCMU', 'PCMA'], localAddress }),
+    });
+    const agent = new SipAgent(ua, o, listeners);
+    await ua.start();
+    return agent;
+  }
+
+  /** Calls `target` (a SIP URI) and resolves once answered; rejects with VIGIL_E_CHANNEL_* on failure. */
+  async call(target: string, o: { timeoutMs?: number } = {}): Promise<Call> {
+    const uri = UserAgent.makeURI(target);
+    if (!uri) throw new VigilError('VIGIL_E_TARGET_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:service@ivr.example:5060' });
+    const setup: CallSetup = { postDialDelayMs: null, answerMs: null, setupMs: null, finalStatus: null, reason: null };
+    let inviteAt: number | null = null;
+    const trace = (dir: 'out' | 'in', m: string, at: number) => {
+      if (dir === 'out' && inviteAt === null && m.startsWith('INVITE ')) inviteAt = at;
+      if (inviteAt === null) return;
+      const status = /^SIP\/2\.0 (\d{3})/.exec(m);
+      if (dir === 'in' && status && /^CSeq:\s*\d+\s+INVITE/im.test(m)) {
+        const code = Number(status[1]);
+        if (code >= 180 && code < 200 && setup.postDialDelayMs === null) setup.postDialDelayMs = at - inviteAt;
+        if (code >= 200 && setup.finalStatus === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); if (code < 300) setup.answerMs = at - inviteAt; }
+      }
+      if (dir === 'out' && m.startsWith('ACK ') && setup.answerMs !== null && setup.setupMs === null) setup.setupMs = at - inviteAt;
+    };
+    this.#listeners.add(trace);
+    const extraHeaders = Object.entries(this.#o.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
+    const inviter = new Inviter(this.ua, uri, { extraHeaders });
+    let endedResolve!: (v: 'remote' | 'local') => void;
+    const ended = new Promise<'remote' | 'local'>((r) => { endedResolve = r; });
+    let hungUpLocally = false;
+    const established = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { void inviter.cancel().catch(() => undefined); reject(new VigilError('VIGIL_E_CHANNEL_TIMEOUT', `no answer from ${target} within ${o.timeoutMs ?? 30_000} ms`, { fix: 'check the number and the trunk' })); }, o.timeoutMs ?? 30_000);
+      inviter.stateChange.addListener((s) => {
+        if (s === SessionState.Established) { clearTimeout(timer); resolve(); }
+        if (s === SessionState.Terminated) {
+          clearTimeout(timer);
+          endedResolve(hungUpLocally ? 'local' : 'remote');
+          if (setup.answerMs === null) {
+            const code = setup.finalStatus;
+            reject(new VigilError(code !== null && code >= 500 ? 'VIGIL_E_CHANNEL_UNREACHABLE' : 'VIGIL_E_CHANNEL_PROTOCOL', `call to ${target} failed: ${code ?? 'no final response'} ${setup.reason ?? ''}`.trim(), { fix: 'the far end refused the call', details: { status: code } }));
+          }
+        }
+      });
+    });
+    await inviter.invite();
+    try {
+      await established;
+    } finally {
+      this.#listeners.delete(trace);
+    }
+    const sdh = (inviter as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler;
+    const media = sdh.media!;
+    return {
+      media, setup, ended,
+      async hangup() {
+        if (inviter.state !== SessionState.Established) return;
+        hungUpLocally = true;
+        // Wait for the BYE's final response: stopping earlier would drop the BYE's retransmissions.
+        await new Promise<void>((resolve) => {
+          void inviter.bye({ requestDelegate: { onAccept: () => resolve(), onReject: () => resolve() } }).catch(() => resolve());
+          setTimeout(resolve, 32_000);
+        });
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.ua.stop();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * SIP over UDP for sip.js in Node, with what sip.js leaves to the transport on unreliable transports:
+ *  - RFC 3261 §17.1 retransmission of requests: INVITE every T1·2ⁿ (timer A) and other requests every
+ *    min(T1·2ⁿ, T2) (timer E) until a response with the same branch arrives, giving up after 64·T1 (B/F);
+ *  - sent-by ports: sip.js writes Via and Contact without a port and ignores responses whose top Via has one,
+ *    so outgoing messages get our port (and rport) and incoming responses have it removed.
+ * `drop` lets tests lose chosen outgoing datagrams on purpose.
+ */
+import dgram from 'node:dgram';
+import { EmitterImpl } from 'sip.js/lib/api/emitter.js';
+import { TransportState } from 'sip.js/lib/api/transport-state.js';
+import type { Transport } from 'sip.js/lib/api/transport.js';
+import type { Logger } from 'sip.js/lib/core/log/logger.js';
+
+export const T1_MS = 500;
+export const T2_MS = 4000;
+
+export interface UdpTransportOptions {
+  /** Where every request goes: the outbound proxy or the far end, host:port. */
+  server: string;
+  localHost?: string;
+  localPort?: number;
+  /** Loses an outgoing datagram when it returns true (fault injection for tests). */
+  drop?: (message: string) => boolean;
+  /** Sees every datagram sent and received, with its time (for timings and logs). */
+  onTrace?: (dir: 'out' | 'in', message: string, atMs: number) => void;
+}
+
+export class UdpTransport implements Transport {
+  readonly protocol = 'UDP';
+  readonly stateChange = new EmitterImpl<TransportState>();
+  onConnect: (() => void) | undefined;
+  onDisconnect: ((error?: Error) => void) | undefined;
+  onMessage: ((message: string) => void) | undefined;
+  #state: TransportState = TransportState.Disconnected;
+  #sock: dgram.Socket | undefined;
+  readonly #o: UdpTransportOptions;
+  readonly #remote: { host: string; port: number };
+  readonly #pending = new Map<string, { timer: NodeJS.Timeout; deadline: NodeJS.Timeout }>();
+  localPort = 0;
+
+  constructor(_logger: Logger, options: UdpTransportOptions) {
+    this.#o = options;
+    const [host, port] = options.server.split(':');
+    this.#remote = { host: host!, port: Number(port ?? 5060) };
+  }
+
+  get state(): TransportState { return this.#state; }
+  isConnected(): boolean { return this.#state === TransportState.Connected; }
+
+  #set(s: TransportState): void {
+    this.#state = s;
+    this.stateChange.emit(s);
+  }
+
+  async connect(): Promise<void> {
+    if (this.#sock) return;
+    this.#set(TransportState.Connecting);
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(this.#o.localPort ?? 0, this.#o.localHost ?? '127.0.0.1', () => resolve());
+    });
+    this.localPort = sock.address().port;
+    sock.on('message', (buf) => this.#receive(buf.toString('utf8')));
+    this.#sock = sock;
+    this.#set(TransportState.Connected);
+    this.onConnect?.();
+  }
+
+  #receive(raw: string): void {
+    this.#o.onTrace?.('in', raw, performance.timeOrigin + performance.now());
+    let msg = raw;
+    if (raw.startsWith('SIP/2.0 ')) {
+      const branch = /^Via:[^\r\n]*branch=([^;\s,]+)/im.exec(raw)?.[1];
+      if (branch) this.#stop(branch);
+      // Strip the port from our top Via's sent-by, as sip.js expects its own viaHost there.
+      msg = raw.replace(/^(Via:\s*SIP\/2\.0\/UDP\s+)([^;:\s]+):\d+/im, '$1$2');
+    }
+    this.onMessage?.(msg);
+  }
+
+  #stop(branch: string): void {
+    const p = this.#pending.get(branch);
+    if (p) { clearTimeout(p.timer); clearTimeout(p.deadline); this.#pending.delete(branch); }
+  }
+
+  #datagram(m: string): void {
+    this.#o.onTrace?.('out', m, performance.timeOrigin + performance.now());
+    if (this.#o.drop?.(m)) return;
+    this.#sock?.send(Buffer.from(m, 'utf8'), this.#remote.port, this.#remote.host);
+  }
+
+  async send(message: string): Promise<void> {
+    if (!this.#sock) throw new Error('UDP transport not connected');
+    let m = message.replace(/^(Via:\s*SIP\/2\.0\/UDP\s+)([^;:\s]+)(;|\s)/im, `$1$2:${this.localPort};rport$3`);
+    m = m.replace(/^(Contact:[^\r\n]*<sip:[^@>]+@)([^;:>]+)([;>])/im, `$1$2:${this.localPort}$3`);
+    this.#datagram(m);
+    const method = /^([A-Z]+) \S+ SIP\/2\.0/.exec(m)?.[1];
+    if (method && method !== 'ACK') {
+      const branch = /^Via:[^\r\n]*branch=([^;\s,]+)/im.exec(m)?.[1];
+      if (branch && !this.#pending.has(branch)) {
+        let interval = T1_MS;
+        const tick = () => {
+          this.#datagram(m);
+          interval = method === 'INVITE' ? interval * 2 : Math.min(interval * 2, T2_MS);
+          const p = this.#pending.get(branch);
+          if (p) p.timer = setTimeout(tick, interval);
+        };
+        const timer = setTimeout(tick, interval);
+        const deadline = setTimeout(() => this.#stop(branch), 64 * T1_MS);
+        this.#pending.set(branch, { timer, deadline });
+      }
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    for (const b of [...this.#pending.keys()]) this.#stop(b);
+    if (this.#sock) { const s = this.#sock; this.#sock = undefined; await new Promise<void>((r) => s.close(() => r())); }
+    this.#set(TransportState.Disconnected);
+    this.onDisconnect?.();
+  }
+
+  async dispose(): Promise<void> {
+    await this.disconnect();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * SIP calls against SIPp (a peer nobody here wrote), over UDP on loopback: answer with RTP echo, rejections,
+ * and RFC 3261 retransmission of a lost INVITE and a lost BYE. Skipped, with the reason, without sip-tester.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { detectSpeech, readWav } from '@vigil/media';
+import { SipAgent } from '@vigil/sip';
+import { SIPP, startSippUas, type SippPeer } from '../support/sipp.ts';
+
+const PROMPT = '/usr/share/asterisk/sounds/en/agent-pass.wav';
+const clip = existsSync(PROMPT) ? readWav(readFileSync(PROMPT)).samples : Int16Array.from({ length: 16000 }, (_, i) => (i > 2000 && i < 12000 ? Math.round(6000 * Math.sin(i / 4)) : 0));
+
+const cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c(); });
+
+async function agentFor(peer: SippPeer, o: Partial<Parameters<typeof SipAgent.start>[0]> = {}): Promise<{ agent: SipAgent; sent: string[] }> {
+  const sent: string[] = [];
+  const agent = await SipAgent.start({ server: `127.0.0.1:${peer.port}`, headers: { 'X-Vigil-Test-Call': 'true' }, onTrace: (dir, m) => { if (dir === 'out') sent.push(m.split('\r\n')[0]!); }, ...o });
+  cleanup.push(() => agent.stop());
+  return { agent, sent };
+}
+
+describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-get install sip-tester)'}`, () => {
+  it('calls, times the setup, exchanges real RTP (SIPp echoes it), and hangs up with BYE', async () => {
+    const peer = await startSippUas('uas');
+    cleanup.push(() => peer.kill());
+    const { agent, sent } = await agentFor(peer);
+    const call = await agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 });
+    cleanup.push(() => call.media.close());
+    expect(call.setup.finalStatus).toBe(200);
+    expect(call.setup.postDialDelayMs).not.toBeNull();
+    expect(call.setup.postDialDelayMs!).toBeLessThanOrEqual(call.setup.answerMs!);
+    expect(call.setup.answerMs!).toBeLessThanOrEqual(call.setup.setupMs!);
+    expect(call.media.codec.name).toBe('PCMU');
+
+    const played = await call.media.play(clip);
+    await new Promise((r) => setTimeout(r, 300));
+    const heard = detectSpeech(call.media.heard.pcm, 8000);
+    expect(heard.length).toBeGreaterThan(0);
+    const spoken = detectSpeech(clip, 8000);
+    // The echo of our own speech comes back as long as we said it.
+    expect(Math.abs((heard.at(-1)!.endMs - heard[0]!.startMs) - (spoken.at(-1)!.endMs - spoken[0]!.startMs))).toBeLessThan(40);
+    expect(call.media.heard.sampleToLocalMs(heard[0]!.startSample)).toBeGreaterThanOrEqual(played.startMs);
+    expect(call.media.stats.stats.lost).toBe(0);
+
+    await call.hangup();
+    expect(sent.filter((l) => l.startsWith('BYE '))).toHaveLength(1);
+    expect(await peer.exited).toBe(0); // SIPp counted one successful call
+  });
+
+  it.each([[486, 'VIGIL_E_CHANNEL_PROTOCOL'], [503, 'VIGIL_E_CHANNEL_UNREACHABLE']])('reports a %i rejection with its status and code', async (status, code) => {
+    const peer = await startSippUas(`uas-${status}.xml`);
+    cleanup.push(() => peer.kill());
+    const { agent, sent } = await agentFor(peer);
+    await expect(agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 })).rejects.toMatchObject({ code, details: { status } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent.filter((l) => l.startsWith('ACK '))).toHaveLength(1); // the non-2xx final response is acknowledged
+    expect(await peer.exited).toBe(0);
+  });
+
+  it('retransmits a lost INVITE (timer A) and a lost BYE (timer E)', async () => {
+    const peer = await startSippUas('uas');
+    cleanup.push(() => peer.kill());
+    const dropped = new Set<string>();
+    const { agent, sent } = await agentFor(peer, {
+      drop: (m) => {
+        const method = /^([A-Z]+) /.exec(m)?.[1];
+        if ((method === 'INVITE' || method === 'BYE') && !dropped.has(method)) { dropped.add(method); return true; }
+        return false;
+      },
+    });
+    const call = await agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 10_000 });
+    cleanup.push(() => call.media.close());
+    expect(call.setup.answerMs!).toBeGreaterThanOrEqual(500); // answered after the first retransmission, T1 later
+    await call.hangup();
+    expect(sent.filter((l) => l.startsWith('INVITE '))).toHaveLength(2);
+    expect(sent.filter((l) => l.startsWith('BYE '))).toHaveLength(2);
+    expect(await peer.exited).toBe(0);
+  });
+});
