@@ -39,7 +39,6 @@ export interface Call {
   hangup(): Promise<void>;
 }
 
-const now = () => performance.timeOrigin + performance.now();
 
 export class SipAgent {
   readonly ua: UserAgent;
