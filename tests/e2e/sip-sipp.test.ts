@@ -2,6 +2,7 @@
  * SIP calls against SIPp (a peer nobody here wrote), over UDP on loopback: answer with RTP echo, rejections,
  * and RFC 3261 retransmission of a lost INVITE and a lost BYE. Skipped, with the reason, without sip-tester.
  */
+import dgram from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectSpeech, readWav } from '@vigil/media';
@@ -16,10 +17,27 @@ afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c(); 
 
 async function agentFor(peer: SippPeer, o: Partial<Parameters<typeof SipAgent.start>[0]> = {}): Promise<{ agent: SipAgent; sent: string[] }> {
   const sent: string[] = [];
-  const agent = await SipAgent.start({ server: `127.0.0.1:${peer.port}`, headers: { 'X-Vigil-Test-Call': 'true' }, onTrace: (dir, m) => { if (dir === 'out') sent.push(m.split('\r\n')[0]!); }, ...o });
+  const agent = await SipAgent.start({ server: `127.0.0.1:${peer.port}`, allowlist: [`sip:ivr@127.0.0.1:${peer.port}`], headers: { 'X-Vigil-Test-Call': 'true' }, onTrace: (dir, m) => { if (dir === 'out') sent.push(m.split('\r\n')[0]!); }, ...o });
   cleanup.push(() => agent.stop());
   return { agent, sent };
 }
+
+describe('toll-fraud guard', () => {
+  it('never sends an INVITE for a number outside the allowlist or a dial string with injected parameters', async () => {
+    const peer = dgram.createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+    let datagrams = 0;
+    peer.on('message', () => { datagrams++; });
+    const port = peer.address().port;
+    const agent = await SipAgent.start({ server: `127.0.0.1:${port}`, allowlist: ['+442071234567', `sip:ivr@127.0.0.1:${port}`] });
+    cleanup.push(() => agent.stop(), () => new Promise<void>((r) => peer.close(() => r())));
+    for (const target of [`sip:+442079999999@127.0.0.1:${port}`, `sip:+4420712345678@127.0.0.1:${port}`, `sip:ivr@127.0.0.1:${port};maddr=evil.example`, `sip:ivr@127.0.0.1:${port}?Route=%3Csip:evil%3E`, `sip:+442071234567,,900@127.0.0.1:${port}`, 'sip:ivr@127.0.0.1:5061']) {
+      await expect(agent.call(target, { timeoutMs: 1000 })).rejects.toMatchObject({ code: 'VIGIL_E_DIAL_NOT_ALLOWED', field: 'target' });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(datagrams).toBe(0);
+  });
+});
 
 describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-get install sip-tester)'}`, () => {
   it('calls, times the setup, exchanges real RTP (SIPp echoes it), and hangs up with BYE', async () => {

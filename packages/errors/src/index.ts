@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   VIGIL_E_PROBE_VERSION: { http: 409, grpc: G.FAILED_PRECONDITION, retryable: false, meaning: 'The probe speaks a contract version the plane does not accept.' },
   VIGIL_E_RUN_UNKNOWN: { http: 404, grpc: G.NOT_FOUND, retryable: false, meaning: 'A run event names a run the plane never scheduled.' },
   VIGIL_E_RUN_EVENT_INVALID: { http: 400, grpc: G.INVALID_ARGUMENT, retryable: false, meaning: 'A run event is malformed (no run id, no sequence number, no body).' },
+  VIGIL_E_DIAL_NOT_ALLOWED: { http: 403, grpc: G.PERMISSION_DENIED, retryable: false, meaning: 'The number or SIP URI is not on the target\'s allowlist, or the dial string is malformed (toll-fraud guard).' },
   VIGIL_E_CHANNEL_UNSUPPORTED: { http: 422, grpc: G.FAILED_PRECONDITION, retryable: false, meaning: 'No channel driver is registered for the target\'s channel.' },
   VIGIL_E_CHANNEL_UNREACHABLE: { http: 502, grpc: G.UNAVAILABLE, retryable: true, meaning: 'The target did not accept a connection or answered with a 5xx/transport error.' },
   VIGIL_E_CHANNEL_PROTOCOL: { http: 502, grpc: G.FAILED_PRECONDITION, retryable: false, meaning: 'The target answered, but not in the shape the target definition says (4xx, bad JSON, reply path not found).' },

@@ -7,6 +7,7 @@ import { Inviter, SessionState, UserAgent, type Session } from 'sip.js';
 import type { MediaSession } from '@vigil/media';
 import { VigilError } from '@vigil/errors';
 import { MediaSessionDescriptionHandler } from './sdh.ts';
+import { assertDialAllowed } from './dial-guard.ts';
 import { UdpTransport, type UdpTransportOptions } from './transport-udp.ts';
 
 export interface SipAgentOptions {
@@ -17,6 +18,8 @@ export interface SipAgentOptions {
   user?: string;
   /** Codecs to offer, in preference order. @default ["PCMU", "PCMA"] */
   codecs?: string[];
+  /** Numbers and SIP URIs this agent may dial (toll-fraud guard); nothing else leaves. Required. */
+  allowlist: string[];
   /** Added to every INVITE (e.g. a header that marks test calls). */
   headers?: Record<string, string>;
   drop?: UdpTransportOptions['drop'];
@@ -73,7 +76,8 @@ export class SipAgent {
 
   /** Calls `target` (a SIP URI) and resolves once answered; rejects with VIGIL_E_CHANNEL_* on failure. */
   async call(target: string, o: { timeoutMs?: number } = {}): Promise<Call> {
-    const uri = UserAgent.makeURI(target);
+    const dial = assertDialAllowed(target, this.#o.allowlist);
+    const uri = UserAgent.makeURI(dial.uri);
     if (!uri) throw new VigilError('VIGIL_E_TARGET_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:service@ivr.example:5060' });
     const setup: CallSetup = { postDialDelayMs: null, answerMs: null, setupMs: null, finalStatus: null, reason: null };
     let inviteAt: number | null = null;

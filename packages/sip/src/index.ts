@@ -2,3 +2,4 @@ export { SipAgent, type SipAgentOptions, type Call, type CallSetup } from './cal
 export { UdpTransport, T1_MS, T2_MS, type UdpTransportOptions } from './transport-udp.ts';
 export { MediaSessionDescriptionHandler, type MediaSdhOptions } from './sdh.ts';
 export { buildOffer, parseAnswer, TELEPHONE_EVENT_PT, type AudioOffer, type AudioAnswer } from './sdp.ts';
+export { parseDialTarget, assertDialAllowed, type DialTarget } from './dial-guard.ts';
