@@ -67,6 +67,21 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(await peer.exited).toBe(0); // SIPp counted one successful call
   });
 
+  it('calls over TCP (Content-Length framing) and hangs up', async () => {
+    const peer = await startSippUas('uas', 1, 'tcp');
+    cleanup.push(() => peer.kill());
+    const { agent, sent } = await agentFor(peer, { transport: 'tcp' });
+    const call = await agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 });
+    cleanup.push(() => call.media.close());
+    expect(call.setup.finalStatus).toBe(200);
+    await call.media.play(clip.subarray(0, 8000));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(call.media.stats.stats.received).toBeGreaterThan(40);
+    await call.hangup();
+    expect(sent.filter((l) => l.startsWith('INVITE '))).toHaveLength(1); // reliable transport: no retransmission
+    expect(await peer.exited).toBe(0);
+  });
+
   it.each([[486, 'VIGIL_E_CHANNEL_PROTOCOL'], [503, 'VIGIL_E_CHANNEL_UNREACHABLE']])('reports a %i rejection with its status and code', async (status, code) => {
     const peer = await startSippUas(`uas-${status}.xml`);
     cleanup.push(() => peer.kill());

@@ -9,10 +9,13 @@ import { VigilError } from '@vigil/errors';
 import { MediaSessionDescriptionHandler } from './sdh.ts';
 import { assertDialAllowed } from './dial-guard.ts';
 import { UdpTransport, type UdpTransportOptions } from './transport-udp.ts';
+import { TcpTransport } from './transport-tcp.ts';
 
 export interface SipAgentOptions {
   /** host:port of the outbound proxy or the far end. */
   server: string;
+  /** @default "udp" */
+  transport?: 'udp' | 'tcp';
   localAddress?: string;
   /** The caller's user part. @default "vigil-probe" */
   user?: string;
@@ -61,7 +64,8 @@ export class SipAgent {
       uri: UserAgent.makeURI(`sip:${o.user ?? 'vigil-probe'}@${localAddress}`),
       viaHost: localAddress,
       contactName: o.user ?? 'vigil-probe',
-      transportConstructor: UdpTransport,
+      transportConstructor: o.transport === 'tcp' ? TcpTransport : UdpTransport,
+      contactParams: { transport: o.transport ?? 'udp' },
       transportOptions: {
         server: o.server, localHost: localAddress, drop: o.drop,
         onTrace: (dir: 'out' | 'in', m: string, at: number) => { o.onTrace?.(dir, m, at); for (const l of listeners) l(dir, m, at); },

@@ -3,3 +3,4 @@ export { UdpTransport, T1_MS, T2_MS, type UdpTransportOptions } from './transpor
 export { MediaSessionDescriptionHandler, type MediaSdhOptions } from './sdh.ts';
 export { buildOffer, parseAnswer, TELEPHONE_EVENT_PT, type AudioOffer, type AudioAnswer } from './sdp.ts';
 export { parseDialTarget, assertDialAllowed, type DialTarget } from './dial-guard.ts';
+export { TcpTransport, frameMessages, type TcpTransportOptions } from './transport-tcp.ts';

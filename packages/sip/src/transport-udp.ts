@@ -11,6 +11,7 @@ import { EmitterImpl } from 'sip.js/lib/api/emitter.js';
 import { TransportState } from 'sip.js/lib/api/transport-state.js';
 import type { Transport } from 'sip.js/lib/api/transport.js';
 import type { Logger } from 'sip.js/lib/core/log/logger.js';
+import { addLocalPort, stripLocalPort, topBranch } from './sent-by.ts';
 
 export const T1_MS = 500;
 export const T2_MS = 4000;
@@ -70,14 +71,11 @@ export class UdpTransport implements Transport {
 
   #receive(raw: string): void {
     this.#o.onTrace?.('in', raw, performance.timeOrigin + performance.now());
-    let msg = raw;
     if (raw.startsWith('SIP/2.0 ')) {
-      const branch = /^Via:[^\r\n]*branch=([^;\s,]+)/im.exec(raw)?.[1];
+      const branch = topBranch(raw);
       if (branch) this.#stop(branch);
-      // Strip the port from our top Via's sent-by, as sip.js expects its own viaHost there.
-      msg = raw.replace(/^(Via:\s*SIP\/2\.0\/UDP\s+)([^;:\s]+):\d+/im, '$1$2');
     }
-    this.onMessage?.(msg);
+    this.onMessage?.(stripLocalPort(raw, 'UDP'));
   }
 
   #stop(branch: string): void {
@@ -93,12 +91,11 @@ export class UdpTransport implements Transport {
 
   async send(message: string): Promise<void> {
     if (!this.#sock) throw new Error('UDP transport not connected');
-    let m = message.replace(/^(Via:\s*SIP\/2\.0\/UDP\s+)([^;:\s]+)(;|\s)/im, `$1$2:${this.localPort};rport$3`);
-    m = m.replace(/^(Contact:[^\r\n]*<sip:[^@>]+@)([^;:>]+)([;>])/im, `$1$2:${this.localPort}$3`);
+    const m = addLocalPort(message, 'UDP', this.localPort);
     this.#datagram(m);
     const method = /^([A-Z]+) \S+ SIP\/2\.0/.exec(m)?.[1];
     if (method && method !== 'ACK') {
-      const branch = /^Via:[^\r\n]*branch=([^;\s,]+)/im.exec(m)?.[1];
+      const branch = topBranch(m);
       if (branch && !this.#pending.has(branch)) {
         let interval = T1_MS;
         const tick = () => {
