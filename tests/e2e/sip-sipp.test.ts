@@ -92,6 +92,21 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(await peer.exited).toBe(0);
   });
 
+  it('receives the RFC 2833 digits SIPp replays from its packet captures (recordings of real equipment)', async () => {
+    const peer = await startSippUas('uas-dtmf-2833.xml');
+    cleanup.push(() => peer.kill());
+    const { agent } = await agentFor(peer);
+    const call = await agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 });
+    cleanup.push(() => call.media.close());
+    const want = '123456789*0#';
+    const deadline = Date.now() + 15_000;
+    while (call.media.digits.digits.length < want.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(call.media.digits.digits.map((d) => d.digit).join('')).toBe(want);
+    await new Promise((r) => setTimeout(r, 700)); // let SIPp finish its last pause before the BYE
+    await call.hangup();
+    expect(await peer.exited).toBe(0);
+  });
+
   it('retransmits a lost INVITE (timer A) and a lost BYE (timer E)', async () => {
     const peer = await startSippUas('uas');
     cleanup.push(() => peer.kill());

@@ -59,18 +59,23 @@ export function planDigit(digit: string, durationMs: number, clockRate = 8000, p
   return out;
 }
 
-/** Receives telephone-event payloads and reports each digit once (keyed by the event's RTP timestamp). */
+/**
+ * Receives telephone-event payloads and reports each digit once, keyed by the event's RTP timestamp and code
+ * (some senders restart every event at the same timestamp); a marker bit starts a new event.
+ */
 export class TelephoneEventReceiver {
-  readonly #seen = new Map<number, { digit: string; ended: boolean }>();
+  readonly #seen = new Map<string, { digit: string; ended: boolean }>();
   readonly digits: Array<{ digit: string; timestamp: number; durationSamples: number }> = [];
 
   /** Returns the digit when this packet completes it (E bit), once. */
-  push(timestamp: number, payload: Uint8Array): string | undefined {
+  push(timestamp: number, payload: Uint8Array, marker = false): string | undefined {
     const e = decodeTelephoneEvent(payload);
     const digit = eventToDigit(e.event);
     if (!digit) return undefined;
-    let s = this.#seen.get(timestamp);
-    if (!s) { s = { digit, ended: false }; this.#seen.set(timestamp, s); if (this.#seen.size > 256) this.#seen.delete(this.#seen.keys().next().value as number); }
+    const key = `${timestamp}:${e.event}`;
+    if (marker) this.#seen.delete(key);
+    let s = this.#seen.get(key);
+    if (!s) { s = { digit, ended: false }; this.#seen.set(key, s); if (this.#seen.size > 256) this.#seen.delete(this.#seen.keys().next().value as string); }
     if (e.end && !s.ended) {
       s.ended = true;
       this.digits.push({ digit, timestamp, durationSamples: e.duration });

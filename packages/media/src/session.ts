@@ -142,6 +142,8 @@ export class MediaSession {
   #sendFrame(dueMs: number): void {
     const ts = (this.#ts0 + this.#n * this.#tsPerFrame) >>> 0;
     this.#n++;
+    // Until the far end's address is known the media clock runs, but nothing is consumed or sent.
+    if (!this.#remote) return;
     const ev = this.#events[0];
     if (ev) {
       ev.ts ??= ts;
@@ -211,7 +213,7 @@ export class MediaSession {
     try { p = parseRtp(m); } catch { return; }
     if (p.payloadType === this.#o.telephoneEventPayloadType) {
       if (!this.stats.push(p, now, false)) return;
-      const d = this.digits.push(p.timestamp, p.payload);
+      const d = this.digits.push(p.timestamp, p.payload, p.marker);
       if (d) this.recorder.event(now - this.#t0Ms, 'dtmf_received', { digit: d });
       return;
     }
