@@ -60,7 +60,7 @@ describe('plane → NATS → probe → chat journey → gRPC → Postgres', () =
     expect(await s.metric('vigil_fleet_probes', { region: 'eu-test', status: 'online' })).toBe(1);
 
     const probes = await s.api<{ probes: Array<{ id: string; status: string; capabilities: string[] }> }>('GET', '/v1/probes');
-    expect(probes.body.probes).toEqual([expect.objectContaining({ id: 'probe-spine-1', status: 'online', capabilities: ['chat.http', 'chat.openai', 'chat.websocket'] })]);
+    expect(probes.body.probes).toEqual([expect.objectContaining({ id: 'probe-spine-1', status: 'online', capabilities: ['chat.http', 'chat.openai', 'chat.websocket', 'voice.sip'] })]);
 
     // The API documents itself.
     const openapi = await s.api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/openapi.json');

@@ -18,6 +18,8 @@ export interface OpenContext {
   sessionId: string;
   signal: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Texts the journey expects to hear (voice channels use them as the recogniser's phrase set). */
+  phrases?: string[];
 }
 
 export interface ChannelDriver {

@@ -82,7 +82,7 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
   if (typeof input.endpoint !== 'string') throw bad('endpoint', 'endpoint is required', 'set endpoint to the bot\'s URL');
   let url: URL;
   try { url = new URL(input.endpoint); } catch { throw bad('endpoint', `endpoint is not a URL: ${input.endpoint}`, 'use an absolute URL such as http://bot.example:8080/v1'); }
-  const schemes = channel === 'chat.websocket' ? ['ws:', 'wss:'] : ['http:', 'https:'];
+  const schemes = channel === 'chat.websocket' ? ['ws:', 'wss:'] : channel === 'voice.sip' ? ['sip:'] : ['http:', 'https:'];
   if (!schemes.includes(url.protocol)) throw bad('endpoint', `a ${channel} endpoint must use ${schemes.join(' or ')}`, `change the URL scheme to ${schemes[0]?.slice(0, -1)}`);
   if (url.username || url.password) throw bad('endpoint', 'credentials do not belong in the endpoint URL', 'store them on the probe and set credentialsRef');
   if (input.credentialsRef !== undefined && (typeof input.credentialsRef !== 'string' || !/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/.test(input.credentialsRef))) {
@@ -94,6 +94,7 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
     'chat.openai': ['model', 'system', 'stream', 'headers', 'temperature'],
     'chat.http': ['bodyTemplate', 'replyPath', 'sessionPath', 'headers'],
     'chat.websocket': ['sendTemplate', 'replyPath', 'filter', 'done', 'headers'],
+    'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs'],
   };
   for (const k of Object.keys(config)) {
     if (!allowed[channel].includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
@@ -111,6 +112,16 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
       checkJsonPath('config.replyPath', config.replyPath);
       checkJsonPath('config.sessionPath', config.sessionPath);
       break;
+    case 'voice.sip': {
+      if (config.server !== undefined && (typeof config.server !== 'string' || !/^[^\s:/]+:\d{1,5}$/.test(config.server))) throw bad('config.server', 'config.server must be host:port', 'the outbound proxy or SBC, e.g. "sbc.example:5060"; absent: the endpoint\'s host');
+      if (config.transport !== undefined && !['udp', 'tcp'].includes(config.transport as string)) throw bad('config.transport', 'config.transport must be "udp" or "tcp"', 'TLS and WebSocket arrive later');
+      if (config.codecs !== undefined && (!Array.isArray(config.codecs) || !config.codecs.every((c) => ['PCMU', 'PCMA', 'opus'].includes(String(c))))) throw bad('config.codecs', 'config.codecs must list PCMU, PCMA and/or opus', 'e.g. ["PCMU", "PCMA"]');
+      if (config.allowlist !== undefined && (!Array.isArray(config.allowlist) || !config.allowlist.every((c) => typeof c === 'string'))) throw bad('config.allowlist', 'config.allowlist must be a list of numbers or SIP URIs', 'e.g. ["+442071234567", "sip:ivr@sbc.example"]');
+      if (config.tts !== undefined && !['flite', 'espeak-ng'].includes(config.tts as string)) throw bad('config.tts', 'config.tts must be "flite" or "espeak-ng"', 'the caller\'s voice');
+      if (config.asr !== undefined && config.asr !== 'pocketsphinx') throw bad('config.asr', 'config.asr must be "pocketsphinx"', 'OpenAI-compatible transcription arrives with its endpoint settings');
+      if (config.silenceMs !== undefined && (typeof config.silenceMs !== 'number' || config.silenceMs < 200 || config.silenceMs > 10_000)) throw bad('config.silenceMs', 'config.silenceMs must be 200..10000', 'silence that ends the far end\'s utterance');
+      break;
+    }
     case 'chat.websocket':
       checkTemplate('config.sendTemplate', config.sendTemplate);
       checkJsonPath('config.replyPath', config.replyPath);

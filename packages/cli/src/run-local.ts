@@ -5,9 +5,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { chatDrivers, validateTarget } from '@vigil/chat';
+import { sipVoiceDriver } from '@vigil/sip';
 import type { RunEventBody, TargetSpec, Verdict } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
-import { parseJourney, runJourney, type RunSummary } from '@vigil/journey';
+import { expectedPhrases, parseJourney, runJourney, type RunSummary } from '@vigil/journey';
 import { ApiClient } from './api-client.ts';
 import { toJUnit } from './junit.ts';
 
@@ -19,6 +20,9 @@ export interface RunLocalOptions {
   credentials?: string;
   headers?: string[];
   replyPath?: string;
+  /** voice.sip: outbound proxy host:port and transport. */
+  server?: string;
+  transport?: string;
   json?: boolean;
   junit?: string;
   out?: NodeJS.WritableStream;
@@ -43,6 +47,14 @@ function parseHeaders(list: string[] | undefined): Record<string, string> | unde
 /** A URL becomes an ad-hoc target; anything else is a target name looked up on the plane. */
 export async function resolveTarget(o: RunLocalOptions): Promise<TargetSpec> {
   const env = o.env ?? process.env;
+  if (o.target.startsWith('sip:')) {
+    const config: Record<string, unknown> = {};
+    if (o.server) config.server = o.server;
+    if (o.transport) config.transport = o.transport;
+    const headers = parseHeaders(o.headers);
+    if (headers) config.headers = headers;
+    return validateTarget({ name: 'cli-target', channel: 'voice.sip', endpoint: o.target, config });
+  }
   if (!/^(https?|wss?):\/\//.test(o.target)) {
     const t = await new ApiClient().request<{ id: string; name: string; channel: string; endpoint: string; credentialsRef: string | null; config: Record<string, unknown> }>('GET', `/v1/targets/${encodeURIComponent(o.target)}`);
     return validateTarget({ ...t, credentialsRef: t.credentialsRef ?? undefined }, t.id);
@@ -77,8 +89,10 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
   }
   const parsed = parseJourney(source, o.journeyFile);
   const target = await resolveTarget(o);
-  const driver = chatDrivers().find((d) => d.channel === target.channel);
-  if (!driver) throw new VigilError('VIGIL_E_CHANNEL_UNSUPPORTED', `no driver for ${target.channel}`, { fix: 'use a chat target' });
+  const driver = [...chatDrivers(), sipVoiceDriver].find((d) => d.channel === target.channel);
+  if (!driver) throw new VigilError('VIGIL_E_CHANNEL_UNSUPPORTED', `no driver for ${target.channel}`, { fix: 'use a chat or SIP target' });
+  const channelFamily = target.channel.startsWith('voice.') ? 'voice' : 'chat';
+  if (parsed.journey.channel !== channelFamily) throw new VigilError('VIGIL_E_REQUEST_INVALID', `a ${parsed.journey.channel} journey cannot run against a ${target.channel} target`, { field: '--target', fix: `use a ${parsed.journey.channel} target` });
   const events: RunEventBody[] = [];
   const runId = randomUUID();
   const say = (s: string) => { if (!o.json) out.write(`${s}\n`); };
@@ -87,7 +101,12 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
     events.push(b);
     switch (b.kind) {
       case 'transcript': say(`    ${b.speaker === 'caller' ? 'caller' : 'bot   '}: ${b.text}`); break;
-      case 'timing': if (b.timing.layer === 'chat_turn') say(`    timing: first token ${b.timing.timeToFirstTokenMs.toFixed(0)} ms, full reply ${b.timing.timeToFullReplyMs.toFixed(0)} ms`); break;
+      case 'timing':
+        if (b.timing.layer === 'chat_turn') say(`    timing: first token ${b.timing.timeToFirstTokenMs.toFixed(0)} ms, full reply ${b.timing.timeToFullReplyMs.toFixed(0)} ms`);
+        else if (b.timing.layer === 'call_setup') say(`    call setup: post-dial delay ${b.timing.postDialDelayMs.toFixed(0)} ms, answer ${b.timing.answerMs.toFixed(0)} ms, setup ${b.timing.setupMs.toFixed(0)} ms`);
+        else if (b.timing.layer === 'voice_turn') say(`    voice: ${b.timing.timeToFirstAudioMs ? `first audio ${b.timing.timeToFirstAudioMs.toFixed(0)} ms` : `turn latency ${b.timing.turnLatencyMs.toFixed(0)} ms`}`);
+        else if (b.timing.layer === 'asr') say(`    asr: ${b.timing.finalTranscriptMs.toFixed(0)} ms`);
+        break;
       case 'assertion': if (b.verdict !== 'pass') say(`    ✗ ${b.assertion}: ${b.message}`); break;
       case 'step_finished': say(`  ${b.verdict === 'pass' ? '✓' : '✗'} step ${b.stepIndex + 1} ${b.stepKind} ${mark[b.verdict]} (${b.durationMs.toFixed(0)} ms)${b.errorCode ? ` ${b.errorCode}: ${b.errorMessage}` : ''}`); break;
       default: break;
@@ -96,7 +115,7 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
   const summary = await runJourney({
     journey: parsed.journey, emit,
     meta: { journeyVersionId: parsed.contentHash, targetId: target.id, region: 'local', channel: target.channel },
-    open: (signal) => driver.open(target, { runId, sessionId: `vigil-${runId}`, signal, env: o.env ?? process.env }),
+    open: (signal) => driver.open(target, { runId, sessionId: `vigil-${runId}`, signal, env: o.env ?? process.env, phrases: expectedPhrases(parsed.journey) }),
   });
   say(`${mark[summary.verdict]} ${parsed.journey.name}: ${summary.stepsPassed} steps passed, ${summary.stepsFailed} failed, ${summary.durationMs.toFixed(0)} ms${summary.errorCode ? ` (${summary.errorCode}: ${summary.errorMessage})` : ''}`);
   if (o.json) out.write(`${JSON.stringify({ runId, journey: parsed.journey.name, version: parsed.contentHash, target: target.endpoint, ...summary, events }, null, 2)}\n`);

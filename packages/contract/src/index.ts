@@ -252,8 +252,8 @@ export function runEventFromWire(w: WireRunEventOut): RunEvent {
 // ---------------------------------------------------------------------------------------------------------------
 // Run requests (JetStream payload) and targets
 
-/** Channel kinds a target can have. Voice channels arrive with their drivers. */
-export const CHANNELS = ['chat.openai', 'chat.http', 'chat.websocket'] as const;
+/** Channel kinds a target can have. */
+export const CHANNELS = ['chat.openai', 'chat.http', 'chat.websocket', 'voice.sip'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**

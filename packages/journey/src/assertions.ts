@@ -1,6 +1,6 @@
 /** Evaluates journey assertions against one bot reply. Pure: no I/O, no clock. */
 import { JSONPath } from 'jsonpath-plus';
-import type { Verdict } from '@vigil/contract';
+import type { LayerTiming, Verdict } from '@vigil/contract';
 import type { Assertion } from './format.ts';
 
 /** What a channel returns for one turn. */
@@ -11,6 +11,8 @@ export interface ChatReply {
   timeToFirstTokenMs: number;
   timeToFullReplyMs: number;
   streamed: boolean;
+  /** The channel's own layer timings for this reply (voice: voice_turn, asr); chat replies get chat_turn. */
+  timings?: LayerTiming[];
 }
 
 export interface AssertionResult {

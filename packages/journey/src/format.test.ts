@@ -35,7 +35,7 @@ describe('parseJourney', () => {
 
   it('reports every problem with its position, not just the first', () => {
     const issues = issuesOf([
-      'version: 2', 'name: ok', 'channel: voice', 'colour: red', 'steps:', '  - say: 42', '  - expect: { contains: a, equals: b }', '  - wait: -1',
+      'version: 2', 'name: ok', 'channel: sms', 'colour: red', 'steps:', '  - say: 42', '  - expect: { contains: a, equals: b }', '  - wait: -1',
     ].join('\n'));
     expect(issues.map((i) => [i.line, i.column, i.field])).toEqual([
       [4, 1, 'colour'], [1, 10, 'version'], [3, 10, 'channel'], [6, 10, 'steps[0].say'], [7, 13, 'steps[1].expect'], [8, 11, 'steps[2].wait'],
@@ -84,5 +84,16 @@ describe('published JSON Schema agrees with parseJourney', () => {
   ])('both refuse: %s', (_, doc) => {
     expect(validate(doc)).toBe(false);
     expect(() => parseJourney(JSON.stringify(doc))).toThrow(VigilError);
+  });
+});
+
+describe('voice journeys', () => {
+  it('take listen, dtmf and hangup steps; chat journeys do not', () => {
+    const { journey } = parseJourney('version: 1\nname: ivr\nchannel: voice\nsteps:\n  - listen: {}\n  - expect: welcome\n  - dtmf: "12#"\n  - dtmf: 5\n  - hangup: {}\n');
+    expect(journey.steps.map((s) => s.kind)).toEqual(['listen', 'expect', 'dtmf', 'dtmf', 'hangup']);
+    expect(journey.steps[3]).toMatchObject({ kind: 'dtmf', digits: '5' });
+    const issues = issuesOf('version: 1\nname: c\nchannel: chat\nsteps:\n  - say: hi\n  - dtmf: "1"\n');
+    expect(issues[0]).toMatchObject({ field: 'steps[1].dtmf', line: 6, message: expect.stringContaining('a chat journey has no dtmf steps') });
+    expect(issuesOf('version: 1\nname: v\nchannel: voice\nsteps:\n  - listen: {}\n  - dtmf: "12x"\n')[0]).toMatchObject({ field: 'steps[1].dtmf' });
   });
 });

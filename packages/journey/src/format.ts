@@ -21,11 +21,17 @@ import { LineCounter, parseDocument, isMap, type Document, type Node } from 'yam
 import { VigilError } from '@vigil/errors';
 
 export const JOURNEY_FORMAT_VERSION = 1;
-export const STEP_KINDS = ['say', 'expect', 'wait'] as const;
+export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup'] as const;
+/** Step kinds each channel family takes. */
+export const CHANNEL_STEPS: Record<'chat' | 'voice', readonly StepKindName[]> = {
+  chat: ['say', 'expect', 'wait'],
+  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup'],
+};
+type StepKindName = 'say' | 'expect' | 'wait' | 'listen' | 'dtmf' | 'hangup';
 export type StepKind = (typeof STEP_KINDS)[number];
 export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
-export const CHANNEL_FAMILIES = ['chat'] as const;
+export const CHANNEL_FAMILIES = ['chat', 'voice'] as const;
 
 export type Assertion =
   | { kind: 'equals' | 'contains' | 'not_contains'; value: string; ignoreCase: boolean; name?: string }
@@ -39,13 +45,19 @@ export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; va
 export type Step =
   | { kind: 'say'; text: string; name?: string }
   | { kind: 'expect'; assertions: Assertion[]; name?: string }
-  | { kind: 'wait'; ms: number; name?: string };
+  | { kind: 'wait'; ms: number; name?: string }
+  /** Voice: wait for the far end's next utterance (e.g. the IVR greeting) and transcribe it. */
+  | { kind: 'listen'; name?: string }
+  /** Voice: send digits as RFC 4733 events. */
+  | { kind: 'dtmf'; digits: string; name?: string }
+  /** Voice: end the call here. */
+  | { kind: 'hangup'; name?: string };
 
 export interface JourneyV1 {
   version: 1;
   name: string;
   description: string;
-  channel: 'chat';
+  channel: 'chat' | 'voice';
   settings: { stepTimeoutMs: number; stopOnFailure: boolean };
   steps: Step[];
   assertions: Assertion[];
@@ -222,6 +234,14 @@ function parseStep(c: Collector, path: Path, raw: unknown): Step | undefined {
       if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) { c.add(p, 'wait must be a whole number of milliseconds from 0 to 600000'); return undefined; }
       return { kind: 'wait', ms, name };
     }
+    case 'listen': case 'hangup':
+      if (v !== null && v !== true && !(isObj(v) && Object.keys(v).length === 0)) { c.add(p, `${kind} takes no settings: write "- ${kind}: {}"`); return undefined; }
+      return { kind, name };
+    case 'dtmf': {
+      const digits = typeof v === 'number' ? String(v) : v;
+      if (typeof digits !== 'string' || !/^[0-9*#A-D]{1,32}$/i.test(digits)) { c.add(p, 'dtmf must be 1 to 32 of 0-9 * # A-D (quote it in YAML: "123#")'); return undefined; }
+      return { kind: 'dtmf', digits: digits.toUpperCase(), name };
+    }
     default:
       c.add([...path, kind], `unknown step kind "${kind}"; use one of: ${STEP_KINDS.join(', ')}`, 'key');
       return undefined;
@@ -252,7 +272,8 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     if (raw.version !== JOURNEY_FORMAT_VERSION) c.add(raw.version === undefined ? [] : ['version'], `version must be ${JOURNEY_FORMAT_VERSION}${raw.version === undefined ? ' (missing)' : ''}`);
     if (typeof raw.name !== 'string' || !NAME_PATTERN.test(raw.name)) c.add(raw.name === undefined ? [] : ['name'], 'name is required: lowercase letters, digits, ".", "_" or "-", at most 100 characters');
     if (raw.description !== undefined && typeof raw.description !== 'string') c.add(['description'], 'description must be a string');
-    if (raw.channel !== 'chat') c.add(raw.channel === undefined ? [] : ['channel'], `channel must be one of: ${CHANNEL_FAMILIES.join(', ')}${raw.channel === undefined ? ' (missing)' : ''}`);
+    if (raw.channel !== 'chat' && raw.channel !== 'voice') c.add(raw.channel === undefined ? [] : ['channel'], `channel must be one of: ${CHANNEL_FAMILIES.join(', ')}${raw.channel === undefined ? ' (missing)' : ''}`);
+    const family = raw.channel === 'voice' ? 'voice' : 'chat';
     let stepTimeoutMs = DEFAULT_STEP_TIMEOUT_MS;
     let stopOnFailure = true;
     if (raw.settings !== undefined) {
@@ -275,9 +296,13 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     if (!Array.isArray(raw.steps) || raw.steps.length === 0) c.add(raw.steps === undefined ? [] : ['steps'], 'steps must be a non-empty list');
     else if (raw.steps.length > MAX_STEPS) c.add(['steps'], `a journey has at most ${MAX_STEPS} steps`);
     else raw.steps.forEach((s, i) => { const st = parseStep(c, ['steps', i], s); if (st) steps.push(st); });
-    if (steps.length > 0 && !steps.some((s) => s.kind === 'say')) c.add(['steps'], 'a chat journey needs at least one say step');
+    const replying = family === 'voice' ? ['say', 'listen'] : ['say'];
     steps.forEach((s, i) => {
-      if (s.kind === 'expect' && !steps.slice(0, i).some((p) => p.kind === 'say')) c.add(['steps', i, 'expect'], 'expect checks the last reply, but no say step comes before it');
+      if (!(CHANNEL_STEPS[family] as readonly string[]).includes(s.kind)) c.add(['steps', i, s.kind], `a ${family} journey has no ${s.kind} steps; use one of: ${CHANNEL_STEPS[family].join(', ')}`, 'key');
+    });
+    if (steps.length > 0 && !steps.some((s) => replying.includes(s.kind))) c.add(['steps'], `a ${family} journey needs at least one ${replying.join(' or ')} step`);
+    steps.forEach((s, i) => {
+      if (s.kind === 'expect' && !steps.slice(0, i).some((p) => replying.includes(p.kind))) c.add(['steps', i, 'expect'], `expect checks the last reply, but no ${replying.join(' or ')} step comes before it`);
     });
     let assertions: Assertion[] = [];
     if (raw.assertions !== undefined) {
@@ -289,7 +314,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
         version: 1,
         name: raw.name as string,
         description: (raw.description as string | undefined) ?? '',
-        channel: 'chat',
+        channel: family,
         settings: { stepTimeoutMs, stopOnFailure },
         steps,
         assertions,
@@ -314,3 +339,14 @@ export function assertJourney(value: unknown): JourneyV1 {
   return value as unknown as JourneyV1;
 }
 
+
+/** The texts a journey expects to hear (equals/contains values, through any_of): a voice run's phrase set. */
+export function expectedPhrases(j: JourneyV1): string[] {
+  const out = new Set<string>();
+  const walk = (a: Assertion) => {
+    if (a.kind === 'equals' || a.kind === 'contains') out.add(a.value);
+    if (a.kind === 'any_of') a.of.forEach(walk);
+  };
+  for (const s of j.steps) if (s.kind === 'expect') s.assertions.forEach(walk);
+  return [...out];
+}

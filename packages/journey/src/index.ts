@@ -1,5 +1,5 @@
 export {
-  parseJourney, assertJourney, JOURNEY_FORMAT_VERSION, STEP_KINDS, ASSERTION_KINDS, DEFAULT_STEP_TIMEOUT_MS, NAME_PATTERN,
+  parseJourney, assertJourney, expectedPhrases, CHANNEL_STEPS, JOURNEY_FORMAT_VERSION, STEP_KINDS, ASSERTION_KINDS, DEFAULT_STEP_TIMEOUT_MS, NAME_PATTERN,
   type JourneyV1, type Step, type StepKind, type Assertion, type AssertionKind, type ParsedJourney, type JourneyIssue,
 } from './format.ts';
 export { journeyJsonSchema } from './schema.ts';

@@ -4,7 +4,7 @@
  * then run_finished. The runner never throws for a failing target: failures become verdicts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { worstVerdict, type RunEventBody, type Verdict } from '@vigil/contract';
+import { worstVerdict, type LayerTiming, type RunEventBody, type Verdict } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { evaluateAssertion, type ChatReply } from './assertions.ts';
 import type { JourneyV1, Step } from './format.ts';
@@ -14,10 +14,18 @@ export interface SendOptions {
   signal: AbortSignal;
 }
 
-/** One conversation with a target; a driver opens it per run and keeps the session state (history, ids). */
+/**
+ * One conversation with a target; a driver opens it per run and keeps the session state (history, ids, the
+ * call). Voice sessions also listen without speaking, send digits and hang up.
+ */
 export interface ChatSession {
   send(text: string, opts: SendOptions): Promise<ChatReply>;
   close(): Promise<void>;
+  listen?(opts: SendOptions): Promise<ChatReply>;
+  dtmf?(digits: string, opts: SendOptions): Promise<void>;
+  hangup?(): Promise<void>;
+  /** Timings measured while opening (e.g. SIP call setup), reported once at the start. */
+  readonly openTimings?: LayerTiming[];
 }
 
 export type EmitFn = (body: RunEventBody) => void | Promise<void>;
@@ -46,6 +54,9 @@ function stepLabel(s: Step): string {
     case 'say': return `say ${JSON.stringify(s.text.length > 60 ? `${s.text.slice(0, 60)}…` : s.text)}`;
     case 'expect': return `expect ${s.assertions.length} assertion${s.assertions.length === 1 ? '' : 's'}`;
     case 'wait': return `wait ${s.ms} ms`;
+    case 'listen': return 'listen';
+    case 'dtmf': return `dtmf ${s.digits}`;
+    case 'hangup': return 'hang up';
   }
 }
 
@@ -74,9 +85,25 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
 
   try {
     session = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => opts.open(signal));
+    for (const t of session.openTimings ?? []) await emit({ kind: 'timing', stepIndex: 0, timing: t });
   } catch (e) {
     error = toVigilError(e);
   }
+
+  const replied = async (i: number, reply: ChatReply) => {
+    lastReply = reply;
+    await emit({ kind: 'transcript', stepIndex: i, speaker: 'bot', text: reply.text, structured: reply.structured });
+    const timings = reply.timings ?? [{ layer: 'chat_turn' as const, timeToFirstTokenMs: reply.timeToFirstTokenMs, timeToFullReplyMs: reply.timeToFullReplyMs, streamed: reply.streamed, replyChars: reply.text.length }];
+    for (const t of timings) await emit({ kind: 'timing', stepIndex: i, timing: t });
+    const verdicts: Verdict[] = [];
+    for (const a of journey.assertions) {
+      const r = evaluateAssertion(a, reply);
+      verdicts.push(r.verdict);
+      await emit({ kind: 'assertion', stepIndex: i, ...r });
+    }
+    return verdicts;
+  };
+  const unsupported = (kind: string) => new VigilError('VIGIL_E_CHANNEL_UNSUPPORTED', `this channel cannot ${kind}`, { field: 'steps', fix: `${kind} steps need a voice target` });
 
   for (let i = 0; session && !error && i < journey.steps.length; i++) {
     const step = journey.steps[i]!;
@@ -90,17 +117,25 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
           await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: step.text });
           const s = session;
           const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.send(step.text, { signal }));
-          lastReply = reply;
-          await emit({ kind: 'transcript', stepIndex: i, speaker: 'bot', text: reply.text, structured: reply.structured });
-          await emit({
-            kind: 'timing', stepIndex: i,
-            timing: { layer: 'chat_turn', timeToFirstTokenMs: reply.timeToFirstTokenMs, timeToFullReplyMs: reply.timeToFullReplyMs, streamed: reply.streamed, replyChars: reply.text.length },
-          });
-          for (const a of journey.assertions) {
-            const r = evaluateAssertion(a, reply);
-            stepVerdicts.push(r.verdict);
-            await emit({ kind: 'assertion', stepIndex: i, ...r });
-          }
+          stepVerdicts.push(...(await replied(i, reply)));
+          break;
+        }
+        case 'listen': {
+          const s = session;
+          if (!s.listen) throw unsupported('listen');
+          const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.listen!({ signal }));
+          stepVerdicts.push(...(await replied(i, reply)));
+          break;
+        }
+        case 'dtmf': {
+          const s = session;
+          if (!s.dtmf) throw unsupported('send DTMF');
+          await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: `[DTMF ${step.digits}]` });
+          await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.dtmf!(step.digits, { signal }));
+          break;
+        }
+        case 'hangup': {
+          if (session.hangup) await session.hangup();
           break;
         }
         case 'expect': {

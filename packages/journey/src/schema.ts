@@ -42,7 +42,7 @@ export function journeyJsonSchema(): Record<string, unknown> {
       version: { const: 1 },
       name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' },
       description: { type: 'string' },
-      channel: { enum: ['chat'] },
+      channel: { enum: ['chat', 'voice'], description: 'voice journeys may also use listen, dtmf and hangup steps' },
       settings: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -62,6 +62,9 @@ export function journeyJsonSchema(): Record<string, unknown> {
             type: 'object', required: ['expect'], additionalProperties: false,
             properties: { expect: { oneOf: [{ $ref: '#/$defs/assertion' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/assertion' } }] }, ...named },
           },
+          { type: 'object', required: ['listen'], additionalProperties: false, properties: { listen: { type: ['object', 'null'], maxProperties: 0 }, ...named } },
+          { type: 'object', required: ['hangup'], additionalProperties: false, properties: { hangup: { type: ['object', 'null'], maxProperties: 0 }, ...named } },
+          { type: 'object', required: ['dtmf'], additionalProperties: false, properties: { dtmf: { type: ['string', 'integer'], pattern: '^[0-9*#A-Da-d]{1,32}$' }, ...named } },
           {
             type: 'object', required: ['wait'], additionalProperties: false,
             properties: {

@@ -16,7 +16,8 @@ import { JetStreamBus, type Delivery, type RunBus, type Subscription } from '@vi
 import { chatDrivers, type ChannelDriver } from '@vigil/chat';
 import { timingMetrics, type RunEventBody } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
-import { assertJourney, runJourney } from '@vigil/journey';
+import { assertJourney, expectedPhrases, runJourney } from '@vigil/journey';
+import { sipVoiceDriver } from '@vigil/sip';
 import { compileProbeOptions, type CompiledProbeOptions, type ProbeOptions } from './options.ts';
 import { PlaneClient, RunReporter, backoffMs } from './plane-client.ts';
 
@@ -72,7 +73,7 @@ export class Probe {
     this.#bus = extras.bus;
     this.#ownBus = !extras.bus;
     if (!extras.bus && !this.options.natsUrl) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'the probe needs NATS_URL', { field: 'NATS_URL', fix: 'set NATS_URL (e.g. nats://127.0.0.1:4222)' });
-    for (const d of [...chatDrivers(), ...(extras.drivers ?? [])]) this.#drivers.set(d.channel, d);
+    for (const d of [...chatDrivers(), sipVoiceDriver, ...(extras.drivers ?? [])]) this.#drivers.set(d.channel, d);
     this.#env = extras.env ?? process.env;
     this.#concurrency = this.options.concurrency;
   }
@@ -185,7 +186,7 @@ export class Probe {
         if (journey) {
           await runJourney({
             journey, meta, emit, signal: abort.signal,
-            open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env }),
+            open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env, phrases: expectedPhrases(journey) }),
           });
         }
       }

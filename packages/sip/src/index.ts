@@ -4,3 +4,4 @@ export { MediaSessionDescriptionHandler, type MediaSdhOptions } from './sdh.ts';
 export { buildOffer, parseAnswer, TELEPHONE_EVENT_PT, type AudioOffer, type AudioAnswer } from './sdp.ts';
 export { parseDialTarget, assertDialAllowed, type DialTarget } from './dial-guard.ts';
 export { TcpTransport, frameMessages, type TcpTransportOptions } from './transport-tcp.ts';
+export { sipVoiceDriver, type VoiceTargetConfig, type VoiceOpenContext } from './voice.ts';

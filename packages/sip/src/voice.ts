@@ -1,0 +1,162 @@
+/**
+ * The voice.sip channel driver: a journey's session is one SIP call. `say` speaks (TTS) and waits for the
+ * far end's answer; `listen` waits for its next utterance; an utterance ends after `silenceMs` of silence and is
+ * transcribed (with the journey's expected phrases as the phrase set). Timings: call_setup at the start;
+ * voice_turn per reply (turn latency from our last speech sample, or time to first audio for a greeting).
+ */
+import type { LayerTiming, TargetSpec } from '@vigil/contract';
+import { VigilError } from '@vigil/errors';
+import type { ChatReply, ChatSession, SendOptions } from '@vigil/journey';
+import { detectSpeech, measureTurns, type PcmAudio } from '@vigil/media';
+import { EspeakSynthesizer, FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
+import { SipAgent, type Call } from './caller.ts';
+import { parseDialTarget } from './dial-guard.ts';
+
+export interface VoiceTargetConfig {
+  server?: string;
+  transport?: 'udp' | 'tcp';
+  codecs?: string[];
+  allowlist?: string[];
+  headers?: Record<string, string>;
+  tts?: 'flite' | 'espeak-ng';
+  asr?: 'pocketsphinx';
+  /** Silence that ends the far end's utterance. @default 1200 */
+  silenceMs?: number;
+}
+
+export interface VoiceOpenContext { runId: string; sessionId: string; signal: AbortSignal; env?: NodeJS.ProcessEnv; phrases?: string[] }
+
+const wallMs = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
+});
+
+class SipVoiceSession implements ChatSession {
+  readonly openTimings: LayerTiming[];
+  readonly #agent: SipAgent;
+  readonly #call: Call;
+  readonly #tts: Synthesizer;
+  readonly #asr: Transcriber;
+  readonly #silenceMs: number;
+  readonly #phrases: string[] | undefined;
+  readonly #answerAtMs: number;
+  /** Local time up to which the far end's audio has been consumed. */
+  #cursorMs: number;
+  #lastCallerEndMs: number | null = null;
+  #firstReply = true;
+  #closed = false;
+
+  constructor(agent: SipAgent, call: Call, cfg: VoiceTargetConfig, phrases: string[] | undefined, answerAtMs: number) {
+    this.#agent = agent;
+    this.#call = call;
+    this.#tts = cfg.tts === 'espeak-ng' ? new EspeakSynthesizer() : new FliteSynthesizer();
+    this.#asr = new PocketsphinxTranscriber();
+    this.#silenceMs = cfg.silenceMs ?? 1200;
+    this.#phrases = phrases?.length ? phrases : undefined;
+    this.#answerAtMs = answerAtMs;
+    this.#cursorMs = answerAtMs;
+    const s = call.setup;
+    this.openTimings = [{ layer: 'call_setup', postDialDelayMs: s.postDialDelayMs ?? 0, answerMs: s.answerMs ?? 0, setupMs: s.setupMs ?? 0 }];
+  }
+
+  /** The far end's next utterance after the cursor, once followed by silenceMs of silence. */
+  async #nextUtterance(signal: SendOptions['signal']): Promise<{ audio: PcmAudio; startMs: number; endMs: number }> {
+    const media = this.#call.media;
+    const rate = media.codec.sampleRate;
+    for (;;) {
+      const pcm = media.heard.pcm;
+      if (pcm.length > 0) {
+        const t0 = media.heard.sampleToLocalMs(0);
+        const from = Math.max(0, Math.floor(((this.#cursorMs - t0) * rate) / 1000));
+        const segs = detectSpeech(pcm.subarray(from), rate, { hangoverMs: this.#silenceMs });
+        const seg = segs[0];
+        if (seg) {
+          const startMs = t0 + ((from + seg.startSample) * 1000) / rate;
+          const endMs = t0 + ((from + seg.endSample) * 1000) / rate;
+          if (wallMs() - endMs >= this.#silenceMs) {
+            this.#cursorMs = endMs;
+            return { audio: { sampleRate: rate, channels: 1, samples: pcm.slice(from + seg.startSample, from + seg.endSample) }, startMs, endMs };
+          }
+        }
+      }
+      if (this.#call.media.byeReceived) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'the far end hung up while we were listening', { fix: 'look at the IVR flow at this step' });
+      await sleep(100, signal);
+    }
+  }
+
+  async #reply(signal: SendOptions['signal']): Promise<ChatReply> {
+    const u = await this.#nextUtterance(signal);
+    const t0 = performance.now();
+    const heard = await this.#asr.transcribe(u.audio, { phrases: this.#phrases, signal });
+    const asrMs = performance.now() - t0;
+    const text = heard.matchedPhrase ?? heard.text;
+    const turns = measureTurns({
+      answerMs: this.#answerAtMs,
+      caller: this.#lastCallerEndMs === null ? [] : [{ startMs: this.#lastCallerEndMs - 1, endMs: this.#lastCallerEndMs }],
+      bot: [{ startMs: u.startMs, endMs: u.endMs }],
+    });
+    const turnLatencyMs = turns.turns[0]?.turnLatencyMs ?? 0;
+    const timeToFirstAudioMs = this.#firstReply ? u.startMs - this.#answerAtMs : 0;
+    this.#firstReply = false;
+    const waitedFrom = this.#lastCallerEndMs ?? this.#answerAtMs;
+    return {
+      text, structured: { transcript: heard.text, matchedPhrase: heard.matchedPhrase ?? null, engine: heard.engine, utteranceMs: u.endMs - u.startMs },
+      timeToFirstTokenMs: Math.max(0, u.startMs - waitedFrom), timeToFullReplyMs: Math.max(0, u.endMs - waitedFrom), streamed: false,
+      timings: [
+        { layer: 'voice_turn', turnLatencyMs, timeToFirstAudioMs, bargeInStopMs: 0 },
+        { layer: 'asr', finalTranscriptMs: asrMs },
+      ],
+    };
+  }
+
+  async send(text: string, { signal }: SendOptions): Promise<ChatReply> {
+    const audio = await this.#tts.synthesize(text, { sampleRate: this.#call.media.codec.sampleRate, signal });
+    const speech = detectSpeech(audio.samples, audio.sampleRate);
+    const played = await this.#call.media.play(audio.samples);
+    this.#lastCallerEndMs = played.startMs + (speech.at(-1)?.endMs ?? (audio.samples.length * 1000) / audio.sampleRate);
+    this.#cursorMs = Math.max(this.#cursorMs, this.#lastCallerEndMs);
+    return this.#reply(signal);
+  }
+
+  listen({ signal }: SendOptions): Promise<ChatReply> {
+    return this.#reply(signal);
+  }
+
+  async dtmf(digits: string): Promise<void> {
+    await this.#call.media.sendDigits(digits);
+    this.#lastCallerEndMs = wallMs();
+    this.#cursorMs = Math.max(this.#cursorMs, this.#lastCallerEndMs);
+  }
+
+  async hangup(): Promise<void> {
+    await this.#call.hangup();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#call.hangup().catch(() => undefined);
+    await this.#call.media.close().catch(() => undefined);
+    await this.#agent.stop().catch(() => undefined);
+  }
+}
+
+export const sipVoiceDriver = {
+  channel: 'voice.sip' as const,
+  async open(target: TargetSpec, ctx: VoiceOpenContext): Promise<ChatSession> {
+    const cfg = target.config as VoiceTargetConfig;
+    const dial = parseDialTarget(target.endpoint);
+    const agent = await SipAgent.start({
+      server: cfg.server ?? `${dial.host}:${dial.port}`, transport: cfg.transport ?? 'udp', codecs: cfg.codecs, headers: { 'X-Vigil-Run': ctx.runId, ...(cfg.headers ?? {}) },
+      allowlist: cfg.allowlist ?? [dial.uri],
+    });
+    try {
+      const call = await agent.call(target.endpoint, { timeoutMs: 30_000 });
+      return new SipVoiceSession(agent, call, cfg, ctx.phrases, wallMs());
+    } catch (e) {
+      await agent.stop().catch(() => undefined);
+      throw e;
+    }
+  },
+};
