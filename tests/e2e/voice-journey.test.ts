@@ -18,10 +18,10 @@ const READY = Boolean(SIPP) && existsSync(PROMPT) && existsSync('/usr/bin/pocket
 const peers: SippPeer[] = [];
 afterEach(() => { for (const p of peers.splice(0)) p.kill(); });
 
-async function ivr(dir: string): Promise<SippPeer> {
+async function ivr(dir: string, early = false): Promise<SippPeer> {
   const pcap = join(dir, 'greeting.pcap');
   writeRtpPcap(pcap, readWav(readFileSync(PROMPT)).samples);
-  writeFileSync(join(dir, 'ivr.xml'), ivrScenario(pcap));
+  writeFileSync(join(dir, 'ivr.xml'), ivrScenario(pcap, { early }));
   const peer = await startSippUas(join(dir, 'ivr.xml'));
   peers.push(peer);
   return peer;
@@ -62,5 +62,20 @@ describe.skipIf(!READY)(`voice journey over SIP${READY ? '' : ' (skipped: needs 
     expect(await p.exited).toBe(1);
     const out = JSON.parse(p.output()) as { verdict: string };
     expect(out.verdict).toBe('fail');
+  });
+
+  it('hears a greeting played as early media (183 with SDP) before the answer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-voice-'));
+    const peer = await ivr(dir, true);
+    const p = spawnVigil(['run', journey(dir, 'please enter your password followed by the pound key'), '--target', `sip:ivr@127.0.0.1:${peer.port}`, '--json'], {}, 'voice-journey-early');
+    const code = await p.exited;
+    const out = JSON.parse(p.output()) as { verdict: string; events: Array<{ kind: string; timing?: { layer: string } & Record<string, number> }> };
+    expect(out.verdict, p.output().slice(-1500)).toBe('pass');
+    expect(code).toBe(0);
+    const setup = out.events.find((e) => e.timing?.layer === 'call_setup')!.timing!;
+    expect(setup.answerMs).toBeGreaterThanOrEqual(4000); // answered after the early-media greeting
+    const turn = out.events.find((e) => e.timing?.layer === 'voice_turn')!.timing!;
+    expect(turn.timeToFirstAudioMs).toBeLessThan(1000); // heard from the INVITE on, long before the answer
+    expect(await peer.exited).toBe(0);
   });
 });

@@ -34,8 +34,76 @@ export function writeRtpPcap(file: string, pcm8k: Int16Array): void {
   writeFileSync(file, Buffer.concat(packets));
 }
 
-/** A SIPp UAS scenario that answers (PCMU + telephone-event), replays `pcap` and waits for the caller's BYE. */
-export function ivrScenario(pcap: string): string {
+const SDP = `Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000`;
+
+/**
+ * A SIPp UAS scenario that plays `pcap` and waits for the caller's BYE. `early`: it sends 183 with SDP, plays
+ * the greeting as early media, and answers `answerAfterMs` later; otherwise it rings, answers, then plays.
+ */
+export function ivrScenario(pcap: string, o: { early?: boolean; answerAfterMs?: number } = {}): string {
+  if (o.early) {
+    return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="uas greets with early media">
+  <recv request="INVITE" />
+  <send>
+    <![CDATA[
+
+      SIP/2.0 183 Session Progress
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      ${SDP}
+
+    ]]>
+  </send>
+  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
+  <pause milliseconds="${o.answerAfterMs ?? 4000}"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      ${SDP}
+
+    ]]>
+  </send>
+  <recv request="ACK" />
+  <recv request="BYE" />
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+</scenario>
+`;
+  }
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="uas plays a greeting">

@@ -30,6 +30,10 @@ export interface SipAgentOptions {
 }
 
 export interface CallSetup {
+  /** Wall-clock ms (Unix) at which the first INVITE left. */
+  inviteAtMs: number | null;
+  /** Whether the far end sent media before answering (183 with SDP). */
+  earlyMedia: boolean;
   postDialDelayMs: number | null;
   answerMs: number | null;
   setupMs: number | null;
@@ -83,22 +87,24 @@ export class SipAgent {
     const dial = assertDialAllowed(target, this.#o.allowlist);
     const uri = UserAgent.makeURI(dial.uri);
     if (!uri) throw new VigilError('VIGIL_E_TARGET_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:service@ivr.example:5060' });
-    const setup: CallSetup = { postDialDelayMs: null, answerMs: null, setupMs: null, finalStatus: null, reason: null };
+    const setup: CallSetup = { inviteAtMs: null, earlyMedia: false, postDialDelayMs: null, answerMs: null, setupMs: null, finalStatus: null, reason: null };
     let inviteAt: number | null = null;
     const trace = (dir: 'out' | 'in', m: string, at: number) => {
-      if (dir === 'out' && inviteAt === null && m.startsWith('INVITE ')) inviteAt = at;
+      if (dir === 'out' && inviteAt === null && m.startsWith('INVITE ')) { inviteAt = at; setup.inviteAtMs = at; }
       if (inviteAt === null) return;
       const status = /^SIP\/2\.0 (\d{3})/.exec(m);
       if (dir === 'in' && status && /^CSeq:\s*\d+\s+INVITE/im.test(m)) {
         const code = Number(status[1]);
         if (code >= 180 && code < 200 && setup.postDialDelayMs === null) setup.postDialDelayMs = at - inviteAt;
+        if (code === 183 && /^Content-Type:\s*application\/sdp/im.test(m)) setup.earlyMedia = true;
         if (code >= 200 && setup.finalStatus === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); if (code < 300) setup.answerMs = at - inviteAt; }
       }
       if (dir === 'out' && m.startsWith('ACK ') && setup.answerMs !== null && setup.setupMs === null) setup.setupMs = at - inviteAt;
     };
     this.#listeners.add(trace);
     const extraHeaders = Object.entries(this.#o.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
-    const inviter = new Inviter(this.ua, uri, { extraHeaders });
+    // Early media: a 183 with SDP starts the media session before the answer (many IVRs greet that way).
+    const inviter = new Inviter(this.ua, uri, { extraHeaders, earlyMedia: true });
     let endedResolve!: (v: 'remote' | 'local') => void;
     const ended = new Promise<'remote' | 'local'>((r) => { endedResolve = r; });
     let hungUpLocally = false;

@@ -41,6 +41,7 @@ class SipVoiceSession implements ChatSession {
   readonly #silenceMs: number;
   readonly #phrases: string[] | undefined;
   readonly #answerAtMs: number;
+  readonly #inviteAtMs: number;
   /** Local time up to which the far end's audio has been consumed. */
   #cursorMs: number;
   #lastCallerEndMs: number | null = null;
@@ -54,9 +55,11 @@ class SipVoiceSession implements ChatSession {
     this.#asr = new PocketsphinxTranscriber();
     this.#silenceMs = cfg.silenceMs ?? 1200;
     this.#phrases = phrases?.length ? phrases : undefined;
-    this.#answerAtMs = answerAtMs;
-    this.#cursorMs = answerAtMs;
     const s = call.setup;
+    this.#answerAtMs = answerAtMs;
+    this.#inviteAtMs = s.inviteAtMs ?? answerAtMs;
+    // With early media the greeting may start before the answer: listen from the INVITE on.
+    this.#cursorMs = s.earlyMedia ? this.#inviteAtMs : answerAtMs;
     this.openTimings = [{ layer: 'call_setup', postDialDelayMs: s.postDialDelayMs ?? 0, answerMs: s.answerMs ?? 0, setupMs: s.setupMs ?? 0 }];
   }
 
@@ -97,7 +100,8 @@ class SipVoiceSession implements ChatSession {
       bot: [{ startMs: u.startMs, endMs: u.endMs }],
     });
     const turnLatencyMs = turns.turns[0]?.turnLatencyMs ?? 0;
-    const timeToFirstAudioMs = this.#firstReply ? u.startMs - this.#answerAtMs : 0;
+    // After the answer; for early media (audio before the answer) from the INVITE instead.
+    const timeToFirstAudioMs = this.#firstReply ? u.startMs - (u.startMs >= this.#answerAtMs ? this.#answerAtMs : this.#inviteAtMs) : 0;
     this.#firstReply = false;
     const waitedFrom = this.#lastCallerEndMs ?? this.#answerAtMs;
     return {
@@ -153,7 +157,8 @@ export const sipVoiceDriver = {
     });
     try {
       const call = await agent.call(target.endpoint, { timeoutMs: 30_000 });
-      return new SipVoiceSession(agent, call, cfg, ctx.phrases, wallMs());
+      const answerAt = call.setup.inviteAtMs !== null && call.setup.answerMs !== null ? call.setup.inviteAtMs + call.setup.answerMs : wallMs();
+      return new SipVoiceSession(agent, call, cfg, ctx.phrases, answerAt);
     } catch (e) {
       await agent.stop().catch(() => undefined);
       throw e;
