@@ -107,6 +107,23 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(await peer.exited).toBe(0);
   });
 
+  it('answers a digest challenge with the right credentials, and reports 403 with wrong ones', async () => {
+    const good = await startSippUas('uas-auth.xml');
+    cleanup.push(() => good.kill());
+    const { agent, sent } = await agentFor(good, { auth: { username: 'probe', password: 's3cret' } });
+    const call = await agent.call(`sip:ivr@127.0.0.1:${good.port}`, { timeoutMs: 5000 });
+    cleanup.push(() => call.media.close());
+    expect(call.setup.finalStatus).toBe(200);
+    expect(sent.filter((l) => l.startsWith('INVITE '))).toHaveLength(2); // challenged, then authenticated
+    await call.hangup();
+    expect(await good.exited).toBe(0);
+
+    const bad = await startSippUas('uas-auth.xml');
+    cleanup.push(() => bad.kill());
+    const wrong = await agentFor(bad, { auth: { username: 'probe', password: 'wrong' } });
+    await expect(wrong.agent.call(`sip:ivr@127.0.0.1:${bad.port}`, { timeoutMs: 5000 })).rejects.toMatchObject({ code: 'VIGIL_E_CHANNEL_PROTOCOL', details: { status: 403 } });
+  });
+
   it('retransmits a lost INVITE (timer A) and a lost BYE (timer E)', async () => {
     const peer = await startSippUas('uas');
     cleanup.push(() => peer.kill());

@@ -7,6 +7,7 @@ describe('validateTarget', () => {
     expect(validateTarget({ name: 'a', channel: 'chat.openai', endpoint: 'https://api.example/v1', credentialsRef: 'env:KEY', config: { model: 'm', stream: false } })).toMatchObject({ id: 'a', credentialsRef: 'env:KEY' });
     expect(validateTarget({ name: 'b', channel: 'chat.http', endpoint: 'http://bot/hook', config: { replyPath: '$.r', bodyTemplate: { q: '{{message}}' } } }).channel).toBe('chat.http');
     expect(validateTarget({ name: 'c', channel: 'chat.websocket', endpoint: 'wss://bot/ws', config: { done: { path: '$.done', equals: true } } }).channel).toBe('chat.websocket');
+    expect(validateTarget({ name: 'd', channel: 'voice.sip', endpoint: 'sip:+15551234567@sbc.example:5060', credentialsRef: 'env:SIP_PW', config: { server: 'sbc.example:5060', transport: 'tcp', authUsername: 'probe', allowlist: ['+15551234567'] } }).channel).toBe('voice.sip');
   });
 
   it.each([
@@ -20,6 +21,10 @@ describe('validateTarget', () => {
     [{ name: 'a', channel: 'chat.http', endpoint: 'http://x', config: { model: 'm' } }, 'config.model'],
     [{ name: 'a', channel: 'chat.websocket', endpoint: 'ws://x', config: { filter: { path: '$.t' } } }, 'config.filter'],
     [{ name: 'a', channel: 'chat.openai', endpoint: 'http://x/v1', config: { model: 'm', temperature: 3 } }, 'config.temperature'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'http://x' }, 'endpoint'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { transport: 'sctp' } }, 'config.transport'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { authUsername: 'u' } }, 'config.authUsername'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { codecs: ['G729'] } }, 'config.codecs'],
   ])('refuses %j naming %s', (input, field) => {
     expect(() => validateTarget(input)).toThrow(expect.objectContaining({ code: 'VIGIL_E_TARGET_INVALID', field, fix: expect.any(String) }));
   });

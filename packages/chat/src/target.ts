@@ -94,7 +94,7 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
     'chat.openai': ['model', 'system', 'stream', 'headers', 'temperature'],
     'chat.http': ['bodyTemplate', 'replyPath', 'sessionPath', 'headers'],
     'chat.websocket': ['sendTemplate', 'replyPath', 'filter', 'done', 'headers'],
-    'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs'],
+    'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs', 'authUsername'],
   };
   for (const k of Object.keys(config)) {
     if (!allowed[channel].includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
@@ -119,6 +119,7 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
       if (config.allowlist !== undefined && (!Array.isArray(config.allowlist) || !config.allowlist.every((c) => typeof c === 'string'))) throw bad('config.allowlist', 'config.allowlist must be a list of numbers or SIP URIs', 'e.g. ["+442071234567", "sip:ivr@sbc.example"]');
       if (config.tts !== undefined && !['flite', 'espeak-ng'].includes(config.tts as string)) throw bad('config.tts', 'config.tts must be "flite" or "espeak-ng"', 'the caller\'s voice');
       if (config.asr !== undefined && config.asr !== 'pocketsphinx') throw bad('config.asr', 'config.asr must be "pocketsphinx"', 'OpenAI-compatible transcription arrives with its endpoint settings');
+      if (config.authUsername !== undefined && (typeof config.authUsername !== 'string' || !input.credentialsRef)) throw bad('config.authUsername', 'config.authUsername needs a string and a credentialsRef for the password', 'e.g. "authUsername": "probe-eu1", "credentialsRef": "env:SIP_PASSWORD"');
       if (config.silenceMs !== undefined && (typeof config.silenceMs !== 'number' || config.silenceMs < 200 || config.silenceMs > 10_000)) throw bad('config.silenceMs', 'config.silenceMs must be 200..10000', 'silence that ends the far end\'s utterance');
       break;
     }

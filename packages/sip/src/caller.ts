@@ -23,6 +23,8 @@ export interface SipAgentOptions {
   codecs?: string[];
   /** Numbers and SIP URIs this agent may dial (toll-fraud guard); nothing else leaves. Required. */
   allowlist: string[];
+  /** Digest credentials (RFC 2617/8760) answered to 401/407 challenges from a proxy or the far end. */
+  auth?: { username: string; password: string };
   /** Added to every INVITE (e.g. a header that marks test calls). */
   headers?: Record<string, string>;
   drop?: UdpTransportOptions['drop'];
@@ -75,6 +77,7 @@ export class SipAgent {
         onTrace: (dir: 'out' | 'in', m: string, at: number) => { o.onTrace?.(dir, m, at); for (const l of listeners) l(dir, m, at); },
       } satisfies UdpTransportOptions,
       logBuiltinEnabled: false,
+      ...(o.auth ? { authorizationUsername: o.auth.username, authorizationPassword: o.auth.password } : {}),
       sessionDescriptionHandlerFactory: () => new MediaSessionDescriptionHandler({ codecs: o.codecs ?? ['PCMU', 'PCMA'], localAddress }),
     });
     const agent = new SipAgent(ua, o, listeners);
@@ -97,7 +100,8 @@ export class SipAgent {
         const code = Number(status[1]);
         if (code >= 180 && code < 200 && setup.postDialDelayMs === null) setup.postDialDelayMs = at - inviteAt;
         if (code === 183 && /^Content-Type:\s*application\/sdp/im.test(m)) setup.earlyMedia = true;
-        if (code >= 200 && setup.finalStatus === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); if (code < 300) setup.answerMs = at - inviteAt; }
+        // The latest final response wins: a 401/407 challenge is followed by an authenticated INVITE.
+        if (code >= 200 && setup.answerMs === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); if (code < 300) setup.answerMs = at - inviteAt; }
       }
       if (dir === 'out' && m.startsWith('ACK ') && setup.answerMs !== null && setup.setupMs === null) setup.setupMs = at - inviteAt;
     };

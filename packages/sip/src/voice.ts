@@ -4,6 +4,7 @@
  * transcribed (with the journey's expected phrases as the phrase set). Timings: call_setup at the start;
  * voice_turn per reply (turn latency from our last speech sample, or time to first audio for a greeting).
  */
+import { resolveCredential } from '@vigil/chat';
 import type { LayerTiming, TargetSpec } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { ChatReply, ChatSession, SendOptions } from '@vigil/journey';
@@ -22,6 +23,8 @@ export interface VoiceTargetConfig {
   asr?: 'pocketsphinx';
   /** Silence that ends the far end's utterance. @default 1200 */
   silenceMs?: number;
+  /** Digest user name; the password comes from the target's credentialsRef, resolved on the probe. */
+  authUsername?: string;
 }
 
 export interface VoiceOpenContext { runId: string; sessionId: string; signal: AbortSignal; env?: NodeJS.ProcessEnv; phrases?: string[] }
@@ -151,7 +154,9 @@ export const sipVoiceDriver = {
   async open(target: TargetSpec, ctx: VoiceOpenContext): Promise<ChatSession> {
     const cfg = target.config as VoiceTargetConfig;
     const dial = parseDialTarget(target.endpoint);
+    const password = cfg.authUsername ? await resolveCredential(target.credentialsRef, ctx.env) : undefined;
     const agent = await SipAgent.start({
+      ...(cfg.authUsername && password ? { auth: { username: cfg.authUsername, password } } : {}),
       server: cfg.server ?? `${dial.host}:${dial.port}`, transport: cfg.transport ?? 'udp', codecs: cfg.codecs, headers: { 'X-Vigil-Run': ctx.runId, ...(cfg.headers ?? {}) },
       allowlist: cfg.allowlist ?? [dial.uri],
     });
