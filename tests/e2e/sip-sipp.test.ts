@@ -124,6 +124,17 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     await expect(wrong.agent.call(`sip:ivr@127.0.0.1:${bad.port}`, { timeoutMs: 5000 })).rejects.toMatchObject({ code: 'VIGIL_E_CHANNEL_PROTOCOL', details: { status: 403 } });
   });
 
+  it('sends DTMF as SIP INFO and routes in-dialog requests through the Record-Route set', async () => {
+    const peer = await startSippUas('uas-info-dtmf.xml');
+    cleanup.push(() => peer.kill());
+    const { agent } = await agentFor(peer);
+    const call = await agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 });
+    cleanup.push(() => call.media.close());
+    await call.sendInfoDtmf('12#*');
+    await call.hangup();
+    expect(await peer.exited, peer.output().slice(-1500)).toBe(0); // SIPp checked each Signal= and the BYE's Route
+  });
+
   it('retransmits a lost INVITE (timer A) and a lost BYE (timer E)', async () => {
     const peer = await startSippUas('uas');
     cleanup.push(() => peer.kill());

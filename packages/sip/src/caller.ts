@@ -48,6 +48,8 @@ export interface Call {
   readonly setup: CallSetup;
   /** Resolves when the far end hangs up (BYE received). */
   readonly ended: Promise<'remote' | 'local'>;
+  /** Sends digits as SIP INFO (application/dtmf-relay), one request per digit, each waited for. */
+  sendInfoDtmf(digits: string, durationMs?: number): Promise<void>;
   hangup(): Promise<void>;
 }
 
@@ -136,6 +138,17 @@ export class SipAgent {
     const media = sdh.media!;
     return {
       media, setup, ended,
+      async sendInfoDtmf(digits: string, durationMs = 160) {
+        for (const d of digits) {
+          if (!/^[0-9*#A-D]$/i.test(d)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `"${d}" is not a DTMF digit`, { field: 'dtmf', fix: 'use 0-9 * # A-D' });
+          await new Promise<void>((resolve, reject) => {
+            void inviter.info({
+              requestOptions: { body: { contentDisposition: 'render', contentType: 'application/dtmf-relay', content: `Signal=${d.toUpperCase()}\r\nDuration=${durationMs}\r\n` } },
+              requestDelegate: { onAccept: () => resolve(), onReject: (r) => reject(new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `INFO refused: ${r.message.statusCode}`, { fix: 'the far end may want RFC 4733 DTMF instead' })) },
+            }).catch(reject);
+          });
+        }
+      },
       async hangup() {
         if (inviter.state !== SessionState.Established) return;
         hungUpLocally = true;
