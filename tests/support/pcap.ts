@@ -46,6 +46,38 @@ const SDP = `Content-Type: application/sdp
       a=rtpmap:0 PCMU/8000
       a=rtpmap:101 telephone-event/8000`;
 
+const ANSWER = `  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      ${SDP}
+
+    ]]>
+  </send>
+`;
+
+const BYE = `  <recv request="BYE" />
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+`;
+
 /**
  * A SIPp UAS scenario that plays `pcap` and waits for the caller's BYE. `early`: it sends 183 with SDP, plays
  * the greeting as early media, and answers `answerAfterMs` later; otherwise it rings, answers, then plays.
@@ -72,36 +104,8 @@ export function ivrScenario(pcap: string, o: { early?: boolean; answerAfterMs?: 
   </send>
   <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
   <pause milliseconds="${o.answerAfterMs ?? 4000}"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      ${SDP}
-
-    ]]>
-  </send>
-  <recv request="ACK" />
-  <recv request="BYE" />
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-</scenario>
+${ANSWER}  <recv request="ACK" />
+${BYE}</scenario>
 `;
   }
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -122,46 +126,8 @@ export function ivrScenario(pcap: string, o: { early?: boolean; answerAfterMs?: 
     ]]>
   </send>
   <pause milliseconds="100"/>
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-
-    ]]>
-  </send>
-  <recv request="ACK" />
+${ANSWER}  <recv request="ACK" />
   <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
-  <recv request="BYE" />
-  <send>
-    <![CDATA[
-
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-</scenario>
+${BYE}</scenario>
 `;
 }

@@ -98,47 +98,43 @@ export class WavFileSynthesizer implements Synthesizer {
 
 export interface OpenAiSpeechOptions { baseURL: string; apiKey?: string; model: string; voice?: string; headers?: Record<string, string> }
 
-/** Any OpenAI-compatible `/audio/speech` endpoint (asks for WAV). */
-export class OpenAiSynthesizer implements Synthesizer {
+/** Shared by the OpenAI-compatible engines: one client per endpoint, no SDK retries (we measure latency). */
+abstract class OpenAiEngine {
   readonly name: string;
-  readonly #client: OpenAI;
-  readonly #o: OpenAiSpeechOptions;
+  protected readonly client: OpenAI;
+  protected readonly options: OpenAiSpeechOptions;
   constructor(o: OpenAiSpeechOptions) {
-    this.#o = o;
+    this.options = o;
     this.name = `openai:${o.model}`;
-    this.#client = new OpenAI({ baseURL: o.baseURL, apiKey: o.apiKey ?? 'no-key', defaultHeaders: o.headers, maxRetries: 0 });
+    this.client = new OpenAI({ baseURL: o.baseURL, apiKey: o.apiKey ?? 'no-key', defaultHeaders: o.headers, maxRetries: 0 });
   }
+}
+
+/** Any OpenAI-compatible `/audio/speech` endpoint (asks for WAV). */
+export class OpenAiSynthesizer extends OpenAiEngine implements Synthesizer {
   async synthesize(text: string, o: { sampleRate?: number; signal?: AbortSignal } = {}): Promise<PcmAudio> {
     let res: Response;
     try {
-      res = await this.#client.audio.speech.create({ model: this.#o.model, voice: (this.#o.voice ?? 'alloy') as 'alloy', input: text, response_format: 'wav' }, { signal: o.signal });
+      res = await this.client.audio.speech.create({ model: this.options.model, voice: (this.options.voice ?? 'alloy') as 'alloy', input: text, response_format: 'wav' }, { signal: o.signal });
     } catch (e) {
-      throw new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `TTS endpoint ${this.#o.baseURL} failed: ${(e as Error).message}`, { fix: 'check the TTS endpoint and model', cause: e });
+      throw new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `TTS endpoint ${this.options.baseURL} failed: ${(e as Error).message}`, { fix: 'check the TTS endpoint and model', cause: e });
     }
     return toRate(readWav(new Uint8Array(await res.arrayBuffer()), 'TTS response'), o.sampleRate);
   }
 }
 
 /** Any OpenAI-compatible `/audio/transcriptions` endpoint (whisper-1, gpt-4o-transcribe, self-hosted). */
-export class OpenAiTranscriber implements Transcriber {
-  readonly name: string;
-  readonly #client: OpenAI;
-  readonly #o: OpenAiSpeechOptions;
-  constructor(o: OpenAiSpeechOptions) {
-    this.#o = o;
-    this.name = `openai:${o.model}`;
-    this.#client = new OpenAI({ baseURL: o.baseURL, apiKey: o.apiKey ?? 'no-key', defaultHeaders: o.headers, maxRetries: 0 });
-  }
+export class OpenAiTranscriber extends OpenAiEngine implements Transcriber {
   async transcribe(audio: PcmAudio, o: { phrases?: string[]; signal?: AbortSignal } = {}): Promise<Transcript> {
     let text: string;
     try {
-      const r = await this.#client.audio.transcriptions.create({
-        file: await toFile(writeWav(audio), 'audio.wav', { type: 'audio/wav' }), model: this.#o.model,
+      const r = await this.client.audio.transcriptions.create({
+        file: await toFile(writeWav(audio), 'audio.wav', { type: 'audio/wav' }), model: this.options.model,
         ...(o.phrases?.length ? { prompt: o.phrases.join('. ') } : {}),
       }, { signal: o.signal });
       text = r.text;
     } catch (e) {
-      throw new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `transcription endpoint ${this.#o.baseURL} failed: ${(e as Error).message}`, { fix: 'check the ASR endpoint and model', cause: e });
+      throw new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `transcription endpoint ${this.options.baseURL} failed: ${(e as Error).message}`, { fix: 'check the ASR endpoint and model', cause: e });
     }
     return { text, engine: this.name, ...(o.phrases ? { matchedPhrase: matchPhrase(text, o.phrases) } : {}) };
   }
