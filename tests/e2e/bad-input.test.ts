@@ -58,6 +58,10 @@ describe('bad input', () => {
     expect(badCron.body).toMatchObject({ code: 'VIGIL_E_SCHEDULE_INVALID', field: 'cron' });
     const badRegion = await s.api<Err>('POST', '/v1/schedules', { journey: 'ok', target: 'refbot-openai', regions: ['EU West'], intervalMs: 60000 });
     expect(badRegion.body).toMatchObject({ code: 'VIGIL_E_SCHEDULE_INVALID', field: 'regions[0]' });
+    expect((await s.api('POST', '/v1/journeys', 'version: 1\nname: ivr\nchannel: voice\nsteps:\n  - listen: {}\n', 'application/yaml')).status).toBe(201);
+    const family = await s.api<Err>('POST', '/v1/schedules', { journey: 'ivr', target: 'refbot-openai', regions: ['eu-test'], intervalMs: 60000 });
+    expect(family.status).toBe(422);
+    expect(family.body).toMatchObject({ code: 'VIGIL_E_SCHEDULE_INVALID', field: 'target', message: 'a voice journey cannot run against a chat.openai target' });
     expect(await count('schedules')).toBe(0);
     const run = await s.api<Err>('POST', '/v1/runs', { journey: 'ok', target: 'nope', region: 'eu-test' });
     expect(run.body).toMatchObject({ code: 'VIGIL_E_NOT_FOUND', field: 'target' });

@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { REGION_PATTERN, VERDICTS, type RunEventBody } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import { targetSpecOf, type RunEventRow, type RunRow } from '@vigil/store';
-import { Ref, errorResponses, iso } from './common.ts';
+import { Ref, assertChannelFamily, errorResponses, iso } from './common.ts';
 
 const RunSummary = Type.Object({
   id: Type.String(), scheduleId: Type.Union([Type.String(), Type.Null()]),
@@ -69,6 +69,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!target) throw new VigilError('VIGIL_E_NOT_FOUND', `no target ${b.target}`, { field: 'target', fix: 'create it first with POST /v1/targets' });
     const v = await store.getJourneyVersion(journey.id, b.version);
     if (!v) throw new VigilError('VIGIL_E_NOT_FOUND', `journey ${journey.name} has no version ${b.version}`, { field: 'version', fix: `use 1..${journey.latestVersion}` });
+    assertChannelFamily(v.definition, target.channel, 'target');
     await ensureRegion(b.region);
     const now = new Date();
     const run = await store.createRun({ scheduleId: null, journeyId: journey.id, journeyVersionId: v.id, target: targetSpecOf(target), region: b.region, scheduledAt: now, notBefore: now });

@@ -3,7 +3,7 @@ import { REGION_PATTERN } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { ScheduleRow } from '@vigil/store';
 import { MAX_JITTER_MS, defaultJitterMs, nextDue, parseCron } from '../scheduler.ts';
-import { Ref, errorResponses, iso } from './common.ts';
+import { Ref, assertChannelFamily, errorResponses, iso } from './common.ts';
 
 const Schedule = Type.Object({
   id: Type.String(), journeyId: Type.String(), journeyVersionId: Type.Union([Type.String(), Type.Null()]), targetId: Type.String(),
@@ -52,11 +52,10 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const target = await store.getTarget(b.target);
     if (!target) throw new VigilError('VIGIL_E_NOT_FOUND', `no target ${b.target}`, { field: 'target', fix: 'create it first with POST /v1/targets' });
     let versionId: string | null = null;
-    if (b.version !== undefined) {
-      const v = await store.getJourneyVersion(journey.id, b.version);
-      if (!v) throw new VigilError('VIGIL_E_NOT_FOUND', `journey ${journey.name} has no version ${b.version}`, { field: 'version', fix: `use 1..${journey.latestVersion}, or omit to follow the latest` });
-      versionId = v.id;
-    }
+    const v = await store.getJourneyVersion(journey.id, b.version);
+    if (!v) throw new VigilError('VIGIL_E_NOT_FOUND', `journey ${journey.name} has no version ${b.version}`, { field: 'version', fix: `use 1..${journey.latestVersion}, or omit to follow the latest` });
+    if (b.version !== undefined) versionId = v.id;
+    assertChannelFamily(v.definition, target.channel, 'target');
     let start = new Date();
     if (b.startAt !== undefined) start = new Date(b.startAt);
     if (b.cron !== undefined && b.startAt === undefined) start = nextDue({ intervalMs: null, cron: b.cron, nextDueAt: start }, start);
