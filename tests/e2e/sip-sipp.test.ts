@@ -135,6 +135,19 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(await peer.exited, peer.output().slice(-1500)).toBe(0); // SIPp checked each Signal= and the BYE's Route
   });
 
+  it('detects a blind transfer (REFER), accepts it with 202 and reports the Refer-To target', async () => {
+    const peer = await startSippUas('uas-refer.xml');
+    cleanup.push(() => peer.kill());
+    const { agent } = await agentFor(peer);
+    const call = await agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 });
+    cleanup.push(() => call.media.close());
+    const t = await Promise.race([call.transferred, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no REFER')), 5000))]);
+    expect(t.referTo).toBe('sip:agent-queue@127.0.0.1:5099');
+    expect(call.transfers).toHaveLength(1);
+    await call.hangup();
+    expect(await peer.exited, peer.output().slice(-1500)).toBe(0);
+  });
+
   it('retransmits a lost INVITE (timer A) and a lost BYE (timer E)', async () => {
     const peer = await startSippUas('uas');
     cleanup.push(() => peer.kill());

@@ -48,6 +48,10 @@ export interface Call {
   readonly setup: CallSetup;
   /** Resolves when the far end hangs up (BYE received). */
   readonly ended: Promise<'remote' | 'local'>;
+  /** Transfers the far end asked for (REFER), in order; each was accepted (202) and recorded, not followed. */
+  readonly transfers: Array<{ referTo: string; atMs: number }>;
+  /** Resolves at the first REFER. */
+  readonly transferred: Promise<{ referTo: string; atMs: number }>;
   /** Sends digits as SIP INFO (application/dtmf-relay), one request per digit, each waited for. */
   sendInfoDtmf(digits: string, durationMs?: number): Promise<void>;
   hangup(): Promise<void>;
@@ -111,6 +115,17 @@ export class SipAgent {
     const extraHeaders = Object.entries(this.#o.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
     // Early media: a 183 with SDP starts the media session before the answer (many IVRs greet that way).
     const inviter = new Inviter(this.ua, uri, { extraHeaders, earlyMedia: true });
+    const transfers: Call['transfers'] = [];
+    let transferredResolve!: (t: { referTo: string; atMs: number }) => void;
+    const transferred = new Promise<{ referTo: string; atMs: number }>((r) => { transferredResolve = r; });
+    inviter.delegate = {
+      onRefer: (referral) => {
+        const t = { referTo: referral.referTo.uri.toString(), atMs: performance.timeOrigin + performance.now() };
+        transfers.push(t);
+        transferredResolve(t);
+        void referral.accept().catch(() => undefined);
+      },
+    };
     let endedResolve!: (v: 'remote' | 'local') => void;
     const ended = new Promise<'remote' | 'local'>((r) => { endedResolve = r; });
     let hungUpLocally = false;
@@ -137,7 +152,7 @@ export class SipAgent {
     const sdh = (inviter as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler;
     const media = sdh.media!;
     return {
-      media, setup, ended,
+      media, setup, ended, transfers, transferred,
       async sendInfoDtmf(digits: string, durationMs = 160) {
         for (const d of digits) {
           if (!/^[0-9*#A-D]$/i.test(d)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `"${d}" is not a DTMF digit`, { field: 'dtmf', fix: 'use 0-9 * # A-D' });

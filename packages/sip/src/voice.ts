@@ -108,7 +108,8 @@ class SipVoiceSession implements ChatSession {
     this.#firstReply = false;
     const waitedFrom = this.#lastCallerEndMs ?? this.#answerAtMs;
     return {
-      text, structured: { transcript: heard.text, matchedPhrase: heard.matchedPhrase ?? null, engine: heard.engine, utteranceMs: u.endMs - u.startMs },
+      // transfers: REFER targets so far, for `jsonpath: { path: "$.transfers[0]", contains: "agent" }`.
+      text, structured: { transcript: heard.text, matchedPhrase: heard.matchedPhrase ?? null, engine: heard.engine, utteranceMs: u.endMs - u.startMs, transfers: this.#call.transfers.map((t) => t.referTo) },
       timeToFirstTokenMs: Math.max(0, u.startMs - waitedFrom), timeToFullReplyMs: Math.max(0, u.endMs - waitedFrom), streamed: false,
       timings: [
         { layer: 'voice_turn', turnLatencyMs, timeToFirstAudioMs, bargeInStopMs: 0 },
