@@ -148,6 +148,27 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(await peer.exited, peer.output().slice(-1500)).toBe(0);
   });
 
+  it('follows a 302 redirect to an allowed target, and refuses one that leaves the allowlist', async () => {
+    const b = await startSippUas('uas');
+    cleanup.push(() => b.kill());
+    const a = await startSippUas('uas-302.xml', 1, 'udp', ['-key', 'target', `sip:ivr@127.0.0.1:${b.port}`]);
+    cleanup.push(() => a.kill());
+    const ok = await SipAgent.start({ server: `127.0.0.1:${a.port}`, direct: true, allowlist: [`sip:ivr@127.0.0.1:${a.port}`, `sip:ivr@127.0.0.1:${b.port}`] });
+    cleanup.push(() => ok.stop());
+    const call = await ok.call(`sip:ivr@127.0.0.1:${a.port}`, { timeoutMs: 5000 });
+    cleanup.push(() => call.media.close());
+    expect(call.setup.finalStatus).toBe(200);
+    await call.hangup();
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+
+    const c = await startSippUas('uas-302.xml', 1, 'udp', ['-key', 'target', 'sip:ivr@127.0.0.1:5999']);
+    cleanup.push(() => c.kill());
+    const guarded = await SipAgent.start({ server: `127.0.0.1:${c.port}`, direct: true, allowlist: [`sip:ivr@127.0.0.1:${c.port}`] });
+    cleanup.push(() => guarded.stop());
+    await expect(guarded.call(`sip:ivr@127.0.0.1:${c.port}`, { timeoutMs: 5000 })).rejects.toMatchObject({ code: 'VIGIL_E_DIAL_NOT_ALLOWED' });
+  });
+
   it('retransmits a lost INVITE (timer A) and a lost BYE (timer E)', async () => {
     const peer = await startSippUas('uas');
     cleanup.push(() => peer.kill());

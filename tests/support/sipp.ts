@@ -10,13 +10,13 @@ export const SIPP_FIXTURES = fileURLToPath(new URL('../fixtures/sipp/', import.m
 export interface SippPeer { port: number; mediaPort: number; exited: Promise<number | null>; output: () => string; kill(): void }
 
 /** Starts SIPp as a UAS on loopback: the built-in `uas` (with RTP echo) or a scenario file from fixtures. */
-export async function startSippUas(scenario: 'uas' | string, calls = 1, transport: 'udp' | 'tcp' = 'udp'): Promise<SippPeer> {
-  const port = await freePort();
+export async function startSippUas(scenario: 'uas' | string, calls = 1, transport: 'udp' | 'tcp' = 'udp', extra: string[] = [], fixedPort?: number): Promise<SippPeer> {
+  const port = fixedPort ?? await freePort();
   const mediaPort = await freePort();
   const sc = scenario === 'uas' ? ['-sn', 'uas'] : ['-sf', scenario.startsWith('/') ? scenario : `${SIPP_FIXTURES}${scenario}`];
   // The built-in uas echoes our RTP back; scenario files send their own media (pcap) instead.
   const echo = scenario === 'uas' ? ['-rtp_echo'] : [];
-  const child = spawn(SIPP!, [...sc, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), ...echo, '-m', String(calls), '-t', transport === 'tcp' ? 't1' : 'u1', '-nostdin', '-timeout', '60s', '-timeout_error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SIPP!, [...sc, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), ...echo, '-m', String(calls), '-t', transport === 'tcp' ? 't1' : 'u1', ...extra, '-nostdin', '-timeout', '60s', '-timeout_error'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });

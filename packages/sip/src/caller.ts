@@ -16,6 +16,8 @@ export interface SipAgentOptions {
   server: string;
   /** @default "udp" */
   transport?: 'udp' | 'tcp';
+  /** UDP without an outbound proxy: requests go where their Request-URI points (redirects can be followed). */
+  direct?: boolean;
   localAddress?: string;
   /** The caller's user part. @default "vigil-probe" */
   user?: string;
@@ -79,7 +81,7 @@ export class SipAgent {
       transportConstructor: o.transport === 'tcp' ? TcpTransport : UdpTransport,
       contactParams: { transport: o.transport ?? 'udp' },
       transportOptions: {
-        server: o.server, localHost: localAddress, drop: o.drop,
+        server: o.server, localHost: localAddress, drop: o.drop, direct: o.direct,
         onTrace: (dir: 'out' | 'in', m: string, at: number) => { o.onTrace?.(dir, m, at); for (const l of listeners) l(dir, m, at); },
       } satisfies UdpTransportOptions,
       logBuiltinEnabled: false,
@@ -92,7 +94,20 @@ export class SipAgent {
   }
 
   /** Calls `target` (a SIP URI) and resolves once answered; rejects with VIGIL_E_CHANNEL_* on failure. */
-  async call(target: string, o: { timeoutMs?: number } = {}): Promise<Call> {
+  /**
+   * Calls `target`; a 3xx redirect is followed (at most `maxRedirects` hops) when the new target passes the
+   * allowlist — a redirect is no way around the toll-fraud guard.
+   */
+  async call(target: string, o: { timeoutMs?: number; maxRedirects?: number } = {}): Promise<Call> {
+    for (let hop = 0; ; hop++) {
+      const r = await this.#callOnce(target, o);
+      if (typeof r !== 'string') return r;
+      if (hop >= (o.maxRedirects ?? 3)) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `too many redirects (last to ${r})`, { fix: 'the far end keeps redirecting; look at its routing' });
+      target = r;
+    }
+  }
+
+  async #callOnce(target: string, o: { timeoutMs?: number }): Promise<Call | string> {
     const dial = assertDialAllowed(target, this.#o.allowlist);
     const uri = UserAgent.makeURI(dial.uri);
     if (!uri) throw new VigilError('VIGIL_E_TARGET_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:service@ivr.example:5060' });
@@ -143,9 +158,23 @@ export class SipAgent {
         }
       });
     });
-    await inviter.invite();
+    let redirectTo: string | undefined;
+    await inviter.invite({
+      requestDelegate: {
+        onRedirect: (response) => {
+          const c = response.message.parseHeader('contact') as { uri?: { user?: string; host: string; port?: number } } | undefined;
+          if (c?.uri) redirectTo = `sip:${c.uri.user ?? ''}@${c.uri.host}${c.uri.port ? `:${c.uri.port}` : ''}`;
+        },
+      },
+    });
     try {
       await established;
+    } catch (e) {
+      if (redirectTo) {
+        assertDialAllowed(redirectTo, this.#o.allowlist);
+        return redirectTo;
+      }
+      throw e;
     } finally {
       this.#listeners.delete(trace);
     }

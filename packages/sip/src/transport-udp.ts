@@ -17,8 +17,13 @@ export const T1_MS = 500;
 export const T2_MS = 4000;
 
 export interface UdpTransportOptions {
-  /** Where every request goes: the outbound proxy or the far end, host:port. */
+  /** Where requests go: the outbound proxy or the far end, host:port. */
   server: string;
+  /**
+   * Requests go to the host:port of their first Route header or their Request-URI instead of `server`
+   * (no outbound proxy; needed to follow redirects), and responses to the top Via's received/rport.
+   */
+  direct?: boolean;
   localHost?: string;
   localPort?: number;
   /** Loses an outgoing datagram when it returns true (fault injection for tests). */
@@ -83,10 +88,28 @@ export class UdpTransport implements Transport {
     if (p) { clearTimeout(p.timer); clearTimeout(p.deadline); this.#pending.delete(branch); }
   }
 
+  #destination(m: string): { host: string; port: number } {
+    if (!this.#o.direct) return this.#remote;
+    if (m.startsWith('SIP/2.0 ')) {
+      const via = /^Via:\s*SIP\/2\.0\/UDP\s+([^;:\s]+)(?::(\d+))?([^\r\n]*)/im.exec(m);
+      if (via) {
+        const received = /;received=([^;\s]+)/.exec(via[3]!)?.[1];
+        const rport = /;rport=(\d+)/.exec(via[3]!)?.[1];
+        return { host: received ?? via[1]!, port: Number(rport ?? via[2] ?? 5060) };
+      }
+      return this.#remote;
+    }
+    const route = /^Route:\s*<sip:(?:[^@>]+@)?([^;:>]+)(?::(\d+))?/im.exec(m);
+    const ruri = /^[A-Z]+ sip:(?:[^@\s]+@)?([^;:\s]+)(?::(\d+))?/.exec(m);
+    const hit = route ?? ruri;
+    return hit ? { host: hit[1]!, port: Number(hit[2] ?? 5060) } : this.#remote;
+  }
+
   #datagram(m: string): void {
     this.#o.onTrace?.('out', m, performance.timeOrigin + performance.now());
     if (this.#o.drop?.(m)) return;
-    this.#sock?.send(Buffer.from(m, 'utf8'), this.#remote.port, this.#remote.host);
+    const to = this.#destination(m);
+    this.#sock?.send(Buffer.from(m, 'utf8'), to.port, to.host);
   }
 
   async send(message: string): Promise<void> {
