@@ -143,9 +143,6 @@ export class PacedSender {
     return this.#done;
   }
 
-  /** Marks the next packet as the start of a talkspurt (after silence suppression). */
-  markTalkspurt(): void { this.#marker = true; }
-
   stop(): void {
     this.#stopped = true;
     this.#resolve?.();

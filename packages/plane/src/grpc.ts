@@ -38,7 +38,6 @@ export class ProbeGrpcServer {
   readonly server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 });
   readonly #d: GrpcDeps;
   readonly #tokens = new Map<string, { row: ProbeTokenRow; untilMs: number }>();
-  readonly #streams = new Set<grpc.ServerDuplexStream<unknown, unknown>>();
 
   constructor(deps: GrpcDeps) {
     this.#d = deps;
@@ -96,7 +95,6 @@ export class ProbeGrpcServer {
 
   #reportRun(call: grpc.ServerDuplexStream<never, RunAck>): void {
     const { store, metrics, logger } = this.#d;
-    this.#streams.add(call as grpc.ServerDuplexStream<unknown, unknown>);
     const pending: RunEvent[] = [];
     let ended = false;
     let failed = false;
@@ -179,7 +177,6 @@ export class ProbeGrpcServer {
       if (!flushing && pending.length === 0 && !failed) call.end();
     });
     call.on('error', () => { failed = true; });
-    call.on('close', () => this.#streams.delete(call as grpc.ServerDuplexStream<unknown, unknown>));
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -41,10 +41,9 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     this.#media ??= await MediaSession.open({ codec: createCodec(answer.codec.name), host: this.#o.localAddress });
     const first = !this.#answer;
     this.#answer = answer;
-    if (first && (this.#media.codec.name !== answer.codec.name || this.#media.codec.payloadType !== answer.codec.payloadType)) {
+    const codecChanged = this.#media.codec.name !== answer.codec.name || this.#media.codec.payloadType !== answer.codec.payloadType;
+    if (first && (codecChanged || answer.telephoneEventPayloadType !== null)) {
       this.#media.negotiate(createCodec(answer.codec.name, { payloadType: answer.codec.payloadType }), answer.telephoneEventPayloadType ?? undefined);
-    } else if (first && answer.telephoneEventPayloadType !== null) {
-      this.#media.negotiate(createCodec(answer.codec.name, { payloadType: answer.codec.payloadType }), answer.telephoneEventPayloadType);
     }
     this.#media.setRemote(answer.address, answer.port);
     if (first) this.#o.onMedia?.(this.#media, answer);

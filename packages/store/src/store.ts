@@ -295,14 +295,6 @@ export class Store {
       .orderBy(asc(runEvents.attempt), asc(runEvents.seq)));
   }
 
-  /** Per-run final result count — exactly-once checks and the API use it. */
-  countFinalEvents(runId: string): Promise<number> {
-    return this.#q(async () => {
-      const [r] = await this.db.select({ n: sql<number>`count(*)::int` }).from(runEvents).where(and(eq(runEvents.runId, runId), eq(runEvents.kind, 'run_finished')));
-      return r?.n ?? 0;
-    });
-  }
-
   /**
    * Stores a batch of run events in one transaction. Idempotent: an event already stored (same run, attempt,
    * seq) is skipped. A run's verdict is written by the first run_finished that arrives and never changed after.
