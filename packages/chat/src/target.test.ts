@@ -8,6 +8,7 @@ describe('validateTarget', () => {
     expect(validateTarget({ name: 'b', channel: 'chat.http', endpoint: 'http://bot/hook', config: { replyPath: '$.r', bodyTemplate: { q: '{{message}}' } } }).channel).toBe('chat.http');
     expect(validateTarget({ name: 'c', channel: 'chat.websocket', endpoint: 'wss://bot/ws', config: { done: { path: '$.done', equals: true } } }).channel).toBe('chat.websocket');
     expect(validateTarget({ name: 'd', channel: 'voice.sip', endpoint: 'sip:+15551234567@sbc.example:5060', credentialsRef: 'env:SIP_PW', config: { server: 'sbc.example:5060', transport: 'tcp', authUsername: 'probe', allowlist: ['+15551234567'] } }).channel).toBe('voice.sip');
+    expect(validateTarget({ name: 'w', channel: 'voice.sip', endpoint: 'sip:ivr@sbc.example', config: { transport: 'wss', server: 'wss://sbc.example:8443/sip', tlsCaFile: '/etc/vigil/ca.pem', register: true, domain: 'trunk.example', sessionExpiresS: 1800, srtp: 'required' } }).config).toMatchObject({ transport: 'wss' });
   });
 
   it.each([
@@ -25,6 +26,12 @@ describe('validateTarget', () => {
     [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { transport: 'sctp' } }, 'config.transport'],
     [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { authUsername: 'u' } }, 'config.authUsername'],
     [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { codecs: ['G729'] } }, 'config.codecs'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { transport: 'ws', server: 'sbc.example:8080' } }, 'config.server'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { transport: 'tls', server: 'wss://sbc.example/sip' } }, 'config.server'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { transport: 'tls', tlsCaFile: 'ca.pem' } }, 'config.tlsCaFile'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { register: 'yes' } }, 'config.register'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { sessionExpiresS: 30 } }, 'config.sessionExpiresS'],
+    [{ name: 'a', channel: 'voice.sip', endpoint: 'sip:ivr@x', config: { srtp: 'mandatory' } }, 'config.srtp'],
   ])('refuses %j naming %s', (input, field) => {
     expect(() => validateTarget(input)).toThrow(expect.objectContaining({ code: 'VIGIL_E_TARGET_INVALID', field, fix: expect.any(String) }));
   });

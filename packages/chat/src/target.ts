@@ -94,7 +94,7 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
     'chat.openai': ['model', 'system', 'stream', 'headers', 'temperature'],
     'chat.http': ['bodyTemplate', 'replyPath', 'sessionPath', 'headers'],
     'chat.websocket': ['sendTemplate', 'replyPath', 'filter', 'done', 'headers'],
-    'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs', 'authUsername'],
+    'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs', 'authUsername', 'tlsCaFile', 'tlsServerName', 'register', 'domain', 'sessionExpiresS', 'srtp'],
   };
   for (const k of Object.keys(config)) {
     if (!allowed[channel].includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
@@ -113,8 +113,16 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
       checkJsonPath('config.sessionPath', config.sessionPath);
       break;
     case 'voice.sip': {
-      if (config.server !== undefined && (typeof config.server !== 'string' || !/^[^\s:/]+:\d{1,5}$/.test(config.server))) throw bad('config.server', 'config.server must be host:port', 'the outbound proxy or SBC, e.g. "sbc.example:5060"; absent: the endpoint\'s host');
-      if (config.transport !== undefined && !['udp', 'tcp'].includes(config.transport as string)) throw bad('config.transport', 'config.transport must be "udp" or "tcp"', 'TLS and WebSocket arrive later');
+      if (config.transport !== undefined && !['udp', 'tcp', 'tls', 'ws', 'wss'].includes(config.transport as string)) throw bad('config.transport', 'config.transport must be one of udp, tcp, tls, ws, wss', 'what the trunk or SBC listens on');
+      const overWs = config.transport === 'ws' || config.transport === 'wss';
+      if (overWs && (typeof config.server !== 'string' || !new RegExp(`^${config.transport}://[^\\s/]+(/\\S*)?$`).test(config.server))) throw bad('config.server', `config.server must be a ${config.transport}:// URL for transport ${config.transport}`, `the SIP-over-WebSocket front end, e.g. "${config.transport}://sbc.example:8443/sip"`);
+      if (!overWs && config.server !== undefined && (typeof config.server !== 'string' || !/^[^\s:/]+:\d{1,5}$/.test(config.server))) throw bad('config.server', 'config.server must be host:port', 'the outbound proxy or SBC, e.g. "sbc.example:5060"; absent: the endpoint\'s host');
+      if (config.tlsCaFile !== undefined && (typeof config.tlsCaFile !== 'string' || !config.tlsCaFile.startsWith('/'))) throw bad('config.tlsCaFile', 'config.tlsCaFile must be an absolute path to a PEM file on the probe', 'the CA that signed the SBC\'s certificate when it is not a public one');
+      if (config.tlsServerName !== undefined && typeof config.tlsServerName !== 'string') throw bad('config.tlsServerName', 'config.tlsServerName must be a host name', 'the name in the SBC\'s certificate when it differs from the server address');
+      if (config.register !== undefined && typeof config.register !== 'boolean') throw bad('config.register', 'config.register must be true or false', 'true registers (REGISTER) before calling, for trunks that demand it');
+      if (config.domain !== undefined && (typeof config.domain !== 'string' || !/^[A-Za-z0-9.-]+$/.test(config.domain))) throw bad('config.domain', 'config.domain must be a host name', 'the host part of the probe\'s address-of-record (From, REGISTER), e.g. "trunk.example"');
+      if (config.sessionExpiresS !== undefined && (typeof config.sessionExpiresS !== 'number' || !Number.isInteger(config.sessionExpiresS) || config.sessionExpiresS < 90)) throw bad('config.sessionExpiresS', 'config.sessionExpiresS must be an integer of at least 90', 'RFC 4028 session interval in seconds, e.g. 1800');
+      if (config.srtp !== undefined && !['off', 'optional', 'required'].includes(config.srtp as string)) throw bad('config.srtp', 'config.srtp must be "off", "optional" or "required"', '"required" when the trunk only accepts RTP/SAVP with SDES keys');
       if (config.codecs !== undefined && (!Array.isArray(config.codecs) || !config.codecs.every((c) => ['PCMU', 'PCMA', 'opus'].includes(String(c))))) throw bad('config.codecs', 'config.codecs must list PCMU, PCMA and/or opus', 'e.g. ["PCMU", "PCMA"]');
       if (config.allowlist !== undefined && (!Array.isArray(config.allowlist) || !config.allowlist.every((c) => typeof c === 'string'))) throw bad('config.allowlist', 'config.allowlist must be a list of numbers or SIP URIs', 'e.g. ["+442071234567", "sip:ivr@sbc.example"]');
       if (config.tts !== undefined && !['flite', 'espeak-ng'].includes(config.tts as string)) throw bad('config.tts', 'config.tts must be "flite" or "espeak-ng"', 'the caller\'s voice');

@@ -10,7 +10,7 @@ const HELP = `vigil — continuous CX assurance
 
   vigil run <journey.yaml> --target <url|sip:uri|name> [--channel openai|http|websocket] [--model ID]
             [--credentials env:NAME] [--header "k: v"]... [--reply-path $.x] [--server host:port]
-            [--transport udp|tcp] [--json] [--junit FILE]
+            [--transport udp|tcp|tls|ws|wss] [--json] [--junit FILE]
         Run one journey from here, without a plane. Exit 0 pass, 1 fail, 2 error.
   vigil demo [--runs N] [--interval-ms MS]
         Plane + local probe + reference bot + example journeys on a schedule (PGlite / in-process bus

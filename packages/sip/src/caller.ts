@@ -3,19 +3,27 @@
  * the far end), media on a MediaSession once answered, BYE at the end. Measures the call_setup layer timing:
  * post-dial delay (INVITE → first 18x), answer (INVITE → 200), setup (INVITE → ACK).
  */
-import { Inviter, SessionState, UserAgent, type Session } from 'sip.js';
+import { Inviter, Registerer, RegistererState, SessionState, UserAgent, type Session } from 'sip.js';
 import type { MediaSession } from '@vigil/media';
 import { VigilError } from '@vigil/errors';
 import { MediaSessionDescriptionHandler } from './sdh.ts';
 import { assertDialAllowed } from './dial-guard.ts';
 import { UdpTransport, type UdpTransportOptions } from './transport-udp.ts';
-import { TcpTransport } from './transport-tcp.ts';
+import { TcpTransport, TlsTransport } from './transport-tcp.ts';
+import { WsTransport } from './transport-ws.ts';
+
+export type SipTransportName = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+const TRANSPORTS = { udp: UdpTransport, tcp: TcpTransport, tls: TlsTransport, ws: WsTransport, wss: WsTransport } as const;
 
 export interface SipAgentOptions {
-  /** host:port of the outbound proxy or the far end. */
+  /** host:port of the outbound proxy or the far end; for ws/wss the WebSocket URL (ws://host:port/path). */
   server: string;
   /** @default "udp" */
-  transport?: 'udp' | 'tcp';
+  transport?: SipTransportName;
+  /** TLS and WSS: extra trust anchor (PEM) and the certificate name to verify. */
+  tls?: { ca?: string; servername?: string };
+  /** Host part of our address-of-record (From, REGISTER). @default localAddress */
+  domain?: string;
   /** UDP without an outbound proxy: requests go where their Request-URI points (redirects can be followed). */
   direct?: boolean;
   localAddress?: string;
@@ -64,6 +72,7 @@ export class SipAgent {
   readonly ua: UserAgent;
   readonly #o: SipAgentOptions;
   readonly #listeners: Set<(dir: 'out' | 'in', m: string, at: number) => void>;
+  #registerer: Registerer | undefined;
 
   private constructor(ua: UserAgent, o: SipAgentOptions, listeners: Set<(dir: 'out' | 'in', m: string, at: number) => void>) {
     this.ua = ua;
@@ -74,16 +83,17 @@ export class SipAgent {
   static async start(o: SipAgentOptions): Promise<SipAgent> {
     const localAddress = o.localAddress ?? '127.0.0.1';
     const listeners = new Set<(dir: 'out' | 'in', m: string, at: number) => void>();
+    const transport = o.transport ?? 'udp';
     const ua = new UserAgent({
-      uri: UserAgent.makeURI(`sip:${o.user ?? 'vigil-probe'}@${localAddress}`),
+      uri: UserAgent.makeURI(`sip:${o.user ?? 'vigil-probe'}@${o.domain ?? localAddress}`),
       viaHost: localAddress,
       contactName: o.user ?? 'vigil-probe',
-      transportConstructor: o.transport === 'tcp' ? TcpTransport : UdpTransport,
-      contactParams: { transport: o.transport ?? 'udp' },
+      transportConstructor: TRANSPORTS[transport],
+      contactParams: { transport },
       transportOptions: {
-        server: o.server, localHost: localAddress, drop: o.drop, direct: o.direct,
+        server: o.server, localHost: localAddress, drop: o.drop, direct: o.direct, tls: o.tls,
         onTrace: (dir: 'out' | 'in', m: string, at: number) => { o.onTrace?.(dir, m, at); for (const l of listeners) l(dir, m, at); },
-      } satisfies UdpTransportOptions,
+      } satisfies UdpTransportOptions & { tls?: SipAgentOptions['tls'] },
       logBuiltinEnabled: false,
       ...(o.auth ? { authorizationUsername: o.auth.username, authorizationPassword: o.auth.password } : {}),
       sessionDescriptionHandlerFactory: () => new MediaSessionDescriptionHandler({ codecs: o.codecs ?? ['PCMU', 'PCMA'], localAddress }),
@@ -153,7 +163,8 @@ export class SipAgent {
           endedResolve(hungUpLocally ? 'local' : 'remote');
           if (setup.answerMs === null) {
             const code = setup.finalStatus;
-            reject(new VigilError(code !== null && code >= 500 ? 'VIGIL_E_CHANNEL_UNREACHABLE' : 'VIGIL_E_CHANNEL_PROTOCOL', `call to ${target} failed: ${code ?? 'no final response'} ${setup.reason ?? ''}`.trim(), { fix: 'the far end refused the call', details: { status: code } }));
+            const auth = code === 401 || code === 407;
+            reject(new VigilError(auth ? 'VIGIL_E_CHANNEL_AUTH' : code !== null && code >= 500 ? 'VIGIL_E_CHANNEL_UNREACHABLE' : 'VIGIL_E_CHANNEL_PROTOCOL', `call to ${target} failed: ${code ?? 'no final response'} ${setup.reason ?? ''}`.trim(), { fix: auth ? (this.#o.auth ? "the proxy refused our digest answer: check the target's authUsername and credentialsRef" : 'the proxy demands digest auth: set authUsername and credentialsRef on the target') : 'the far end refused the call', details: { status: code } }));
           }
         }
       });
@@ -205,7 +216,39 @@ export class SipAgent {
     };
   }
 
+  /**
+   * Registers our address-of-record with the server (REGISTER, answering a digest challenge) for trunks that
+   * take calls only from registered users; `stop()` unregisters. Resolves with the time to the 200.
+   */
+  async register(o: { expiresS?: number; timeoutMs?: number } = {}): Promise<{ registerMs: number; expiresS: number }> {
+    const registerer = new Registerer(this.ua, { expires: o.expiresS ?? 300 });
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new VigilError('VIGIL_E_CHANNEL_TIMEOUT', `no answer to REGISTER from ${this.#o.server} within ${o.timeoutMs ?? 10_000} ms`, { fix: 'check the registrar address and transport' })), o.timeoutMs ?? 10_000);
+      registerer.stateChange.addListener((s) => { if (s === RegistererState.Registered) { clearTimeout(timer); resolve(); } });
+      void registerer.register({
+        requestDelegate: {
+          onReject: (r) => {
+            clearTimeout(timer);
+            const code = r.message.statusCode ?? 0;
+            reject(new VigilError(code === 401 || code === 403 || code === 407 ? 'VIGIL_E_CHANNEL_AUTH' : 'VIGIL_E_CHANNEL_PROTOCOL', `REGISTER refused: ${code} ${r.message.reasonPhrase}`, { fix: code === 401 || code === 403 || code === 407 ? "check the target's authUsername and credentialsRef" : 'look at the registrar', details: { status: code } }));
+          },
+        },
+      }).catch((e: unknown) => { clearTimeout(timer); reject(e); });
+    });
+    this.#registerer = registerer;
+    return { registerMs: performance.now() - t0, expiresS: o.expiresS ?? 300 };
+  }
+
   async stop(): Promise<void> {
+    const r = this.#registerer;
+    this.#registerer = undefined;
+    if (r) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5_000);
+        void r.unregister({ requestDelegate: { onAccept: () => { clearTimeout(timer); resolve(); }, onReject: () => { clearTimeout(timer); resolve(); } } }).catch(() => { clearTimeout(timer); resolve(); });
+      });
+    }
     await this.ua.stop();
   }
 }

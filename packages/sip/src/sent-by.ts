@@ -10,9 +10,12 @@ export function addLocalPort(message: string, protocol: 'UDP' | 'TCP' | 'TLS' | 
     .replace(/^(Contact:[^\r\n]*<sip:[^@>]+@)([^;:>]+)([;>])/im, `$1$2:${port}$3`);
 }
 
-export function stripLocalPort(message: string, protocol: 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS'): string {
+export function stripLocalPort(message: string, protocol: 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS', port?: number): string {
   if (!message.startsWith('SIP/2.0 ')) return message;
-  return message.replace(new RegExp(`^(Via:\\s*SIP\\/2\\.0\\/${protocol}\\s+)([^;:\\s]+):\\d+`, 'im'), '$1$2');
+  let m = message.replace(new RegExp(`^(Via:\\s*SIP\\/2\\.0\\/${protocol}\\s+)([^;:\\s]+):\\d+`, 'im'), '$1$2');
+  // A registrar echoes our Contact bindings; sip.js recognises its own only without the port we added.
+  if (port && /^CSeq:\s*\d+\s+REGISTER/im.test(m)) m = m.replace(new RegExp(`^((?:Contact|m):[^\\r\\n]*<sips?:[^@>]+@[^;:>]+):${port}([;>])`, 'gim'), '$1$2');
+  return m;
 }
 
 export function topBranch(message: string): string | undefined {

@@ -1,8 +1,10 @@
 /**
- * SIP over TCP for sip.js in Node: one connection to the server, messages framed by Content-Length (RFC 3261
- * §18.3). Reliable, so no retransmission timers; a dropped connection is reported to sip.js.
+ * SIP over TCP and TLS for sip.js in Node: one connection to the server, messages framed by Content-Length
+ * (RFC 3261 §18.3). Reliable, so no retransmission timers; a dropped connection is reported to sip.js.
+ * TLS verifies the server's certificate against the system roots or a given CA, for the server name.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { EmitterImpl } from 'sip.js/lib/api/emitter.js';
 import { TransportState } from 'sip.js/lib/api/transport-state.js';
 import type { Transport } from 'sip.js/lib/api/transport.js';
@@ -12,6 +14,8 @@ import { addLocalPort, stripLocalPort } from './sent-by.ts';
 export interface TcpTransportOptions {
   server: string;
   localHost?: string;
+  /** TLS only: extra trust anchors (PEM), the name to verify (default: the server's host). */
+  tls?: { ca?: string; servername?: string };
   onTrace?: (dir: 'out' | 'in', message: string, atMs: number) => void;
 }
 
@@ -40,7 +44,7 @@ export function frameMessages(buf: Buffer): { messages: string[]; rest: Buffer }
 }
 
 export class TcpTransport implements Transport {
-  readonly protocol = 'TCP';
+  get protocol(): 'TCP' | 'TLS' { return 'TCP'; }
   readonly stateChange = new EmitterImpl<TransportState>();
   onConnect: (() => void) | undefined;
   onDisconnect: ((error?: Error) => void) | undefined;
@@ -61,9 +65,18 @@ export class TcpTransport implements Transport {
   async connect(): Promise<void> {
     if (this.#sock) return;
     this.#set(TransportState.Connecting);
-    const [host, port] = this.#o.server.split(':');
-    const sock = net.connect({ host, port: Number(port ?? 5060), localAddress: this.#o.localHost ?? '127.0.0.1' });
-    await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+    const [host = '127.0.0.1', port] = this.#o.server.split(':');
+    const sock = this.protocol === 'TLS'
+      ? tls.connect({
+        socket: net.connect({ host, port: Number(port ?? 5061), localAddress: this.#o.localHost ?? '127.0.0.1' }), host,
+        ...(this.#o.tls?.ca ? { ca: [...tls.rootCertificates, this.#o.tls.ca] } : {}),
+        ...(this.#o.tls?.servername ?? (net.isIP(host) ? undefined : host) ? { servername: this.#o.tls?.servername ?? host } : {}),
+      })
+      : net.connect({ host, port: Number(port ?? 5060), localAddress: this.#o.localHost ?? '127.0.0.1' });
+    await new Promise<void>((resolve, reject) => {
+      sock.once(this.protocol === 'TLS' ? 'secureConnect' : 'connect', () => resolve());
+      sock.once('error', (e) => reject(this.protocol === 'TLS' ? new Error(`TLS to ${this.#o.server} failed: ${e.message}`) : e));
+    });
     sock.setNoDelay(true);
     this.localPort = sock.localPort!;
     let buf = Buffer.alloc(0);
@@ -74,13 +87,13 @@ export class TcpTransport implements Transport {
       buf = Buffer.from(framed.rest);
       for (const m of framed.messages) {
         this.#o.onTrace?.('in', m, performance.timeOrigin + performance.now());
-        this.onMessage?.(stripLocalPort(m, 'TCP'));
+        this.onMessage?.(stripLocalPort(m, this.protocol, this.localPort));
       }
     });
     sock.on('close', () => {
       const was = this.#sock;
       this.#sock = undefined;
-      if (was) { this.#set(TransportState.Disconnected); this.onDisconnect?.(new Error('TCP connection closed')); }
+      if (was) { this.#set(TransportState.Disconnected); this.onDisconnect?.(new Error(`${this.protocol} connection closed`)); }
     });
     sock.on('error', () => { /* reported through close */ });
     this.#sock = sock;
@@ -89,8 +102,8 @@ export class TcpTransport implements Transport {
   }
 
   async send(message: string): Promise<void> {
-    if (!this.#sock) throw new Error('TCP transport not connected');
-    const m = addLocalPort(message, 'TCP', this.localPort);
+    if (!this.#sock) throw new Error(`${this.protocol} transport not connected`);
+    const m = addLocalPort(message, this.protocol, this.localPort);
     this.#o.onTrace?.('out', m, performance.timeOrigin + performance.now());
     this.#sock.write(m);
   }
@@ -103,4 +116,9 @@ export class TcpTransport implements Transport {
   }
 
   async dispose(): Promise<void> { await this.disconnect(); }
+}
+
+/** SIP over TLS (RFC 3261 §26.2; port 5061 by default): the TCP transport on a verified TLS connection. */
+export class TlsTransport extends TcpTransport {
+  override get protocol(): 'TLS' { return 'TLS'; }
 }

@@ -80,7 +80,7 @@ export class UdpTransport implements Transport {
       const branch = topBranch(raw);
       if (branch) this.#stop(branch);
     }
-    this.onMessage?.(stripLocalPort(raw, 'UDP'));
+    this.onMessage?.(stripLocalPort(raw, 'UDP', this.localPort));
   }
 
   #stop(branch: string): void {

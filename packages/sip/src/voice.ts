@@ -10,12 +10,19 @@ import { VigilError } from '@vigil/errors';
 import type { ChatReply, ChatSession, SendOptions } from '@vigil/journey';
 import { detectSpeech, measureTurns, type PcmAudio } from '@vigil/media';
 import { EspeakSynthesizer, FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
-import { SipAgent, type Call } from './caller.ts';
+import { readFile } from 'node:fs/promises';
+import { SipAgent, type Call, type SipTransportName } from './caller.ts';
 import { parseDialTarget } from './dial-guard.ts';
 
 export interface VoiceTargetConfig {
+  /** host:port (udp/tcp/tls) or a ws:// / wss:// URL. */
   server?: string;
-  transport?: 'udp' | 'tcp';
+  transport?: SipTransportName;
+  tlsCaFile?: string;
+  tlsServerName?: string;
+  /** REGISTER before calling. */
+  register?: boolean;
+  domain?: string;
   codecs?: string[];
   allowlist?: string[];
   headers?: Record<string, string>;
@@ -156,12 +163,23 @@ export const sipVoiceDriver = {
     const cfg = target.config as VoiceTargetConfig;
     const dial = parseDialTarget(target.endpoint);
     const password = cfg.authUsername ? await resolveCredential(target.credentialsRef, ctx.env) : undefined;
+    let ca: string | undefined;
+    if (cfg.tlsCaFile) {
+      try { ca = await readFile(cfg.tlsCaFile, 'utf8'); } catch (e) {
+        throw new VigilError('VIGIL_E_CONFIG_INVALID', `cannot read config.tlsCaFile ${cfg.tlsCaFile}: ${(e as Error).message}`, { field: 'config.tlsCaFile', fix: 'put the PEM file on the probe host at that path' });
+      }
+    }
     const agent = await SipAgent.start({
       ...(cfg.authUsername && password ? { auth: { username: cfg.authUsername, password } } : {}),
       server: cfg.server ?? `${dial.host}:${dial.port}`, transport: cfg.transport ?? 'udp', codecs: cfg.codecs, headers: { 'X-Vigil-Run': ctx.runId, ...(cfg.headers ?? {}) },
       allowlist: cfg.allowlist ?? [dial.uri],
+      ...(ca || cfg.tlsServerName ? { tls: { ...(ca ? { ca } : {}), ...(cfg.tlsServerName ? { servername: cfg.tlsServerName } : {}) } } : {}),
+      ...(cfg.domain ? { domain: cfg.domain } : {}),
+    }).catch((e: unknown) => {
+      throw e instanceof VigilError ? e : new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `cannot reach ${cfg.server ?? dial.host}: ${(e as Error).message}`, { fix: 'check config.server, config.transport and the TLS settings' });
     });
     try {
+      if (cfg.register) await agent.register();
       const call = await agent.call(target.endpoint, { timeoutMs: 30_000 });
       const answerAt = call.setup.inviteAtMs !== null && call.setup.answerMs !== null ? call.setup.inviteAtMs + call.setup.answerMs : wallMs();
       return new SipVoiceSession(agent, call, cfg, ctx.phrases, answerAt);
