@@ -13,6 +13,11 @@ export interface ChatReply {
   streamed: boolean;
   /** The channel's own layer timings for this reply (voice: voice_turn, asr); chat replies get chat_turn. */
   timings?: LayerTiming[];
+  /**
+   * Voice replies to a barge-in: ms from the caller starting to speak over the far end until the far end
+   * stopped; null when it never stopped (it ignored the barge-in). Absent on other replies.
+   */
+  bargeInStopMs?: number | null;
 }
 
 export interface AssertionResult {
@@ -33,12 +38,17 @@ export function describeAssertion(a: Assertion): string {
     case 'regex': return `regex /${a.pattern}/${a.flags}`;
     case 'any_of': return `any_of [${a.of.map(describeAssertion).join(', ')}]`;
     case 'jsonpath': return `jsonpath ${a.path} ${a.test.op} ${JSON.stringify(a.test.value)}`;
-    case 'max_latency_ms': case 'max_first_token_ms': return `${a.kind} ${a.limitMs}`;
+    case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': return `${a.kind} ${a.limitMs}`;
   }
 }
 
 function result(a: Assertion, pass: boolean, expected: string, actual: string, message: string): AssertionResult {
   return { assertion: describeAssertion(a), verdict: pass ? 'pass' : 'fail', expected, actual: clip(actual), message: pass ? 'ok' : message };
+}
+
+/** Whether a journey-wide assertion applies to this reply (max_barge_in_ms only to barge-in replies). */
+export function appliesTo(a: Assertion, reply: ChatReply): boolean {
+  return a.kind !== 'max_barge_in_ms' || reply.bargeInStopMs !== undefined;
 }
 
 export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResult {
@@ -82,6 +92,12 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
     case 'max_latency_ms': {
       const pass = reply.timeToFullReplyMs <= a.limitMs;
       return result(a, pass, `<= ${a.limitMs} ms`, `${reply.timeToFullReplyMs.toFixed(1)} ms`, `full reply took ${reply.timeToFullReplyMs.toFixed(1)} ms, over the ${a.limitMs} ms limit`);
+    }
+    case 'max_barge_in_ms': {
+      if (reply.bargeInStopMs === undefined) return { assertion: describeAssertion(a), verdict: 'error', expected: `<= ${a.limitMs} ms`, actual: 'no barge-in', message: 'max_barge_in_ms checks the reply of a barge_in step; put the expect right after one' };
+      const stop = reply.bargeInStopMs;
+      const pass = stop !== null && stop <= a.limitMs;
+      return result(a, pass, `<= ${a.limitMs} ms`, stop === null ? 'kept talking' : `${stop.toFixed(1)} ms`, stop === null ? 'the far end kept talking over the caller (barge-in ignored)' : `the far end stopped ${stop.toFixed(1)} ms after the barge-in, over the ${a.limitMs} ms limit`);
     }
     case 'max_first_token_ms': {
       const pass = reply.timeToFirstTokenMs <= a.limitMs;

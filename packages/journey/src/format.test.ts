@@ -96,4 +96,25 @@ describe('voice journeys', () => {
     expect(issues[0]).toMatchObject({ field: 'steps[1].dtmf', line: 6, message: expect.stringContaining('a chat journey has no dtmf steps') });
     expect(issuesOf('version: 1\nname: v\nchannel: voice\nsteps:\n  - listen: {}\n  - dtmf: "12x"\n')[0]).toMatchObject({ field: 'steps[1].dtmf' });
   });
+
+  it('take wait_for_silence, barge_in, hold, expect_transfer and expect_hangup steps, each checked', () => {
+    const { journey } = parseJourney([
+      'version: 1', 'name: ivr', 'channel: voice', 'steps:',
+      '  - listen: {}', '  - wait_for_silence: 800', '  - barge_in: { say: agent please, after_ms: 700 }', '  - expect: { max_barge_in_ms: 600 }',
+      '  - hold: { ms: 2000 }', '  - expect_transfer: { to: "sip:agents@" }', '  - expect_transfer: { follow: false }', '  - expect_hangup: {}', '',
+    ].join('\n'));
+    expect(journey.steps).toMatchObject([
+      { kind: 'listen' }, { kind: 'wait_for_silence', ms: 800 }, { kind: 'barge_in', text: 'agent please', afterMs: 700 },
+      { kind: 'expect', assertions: [{ kind: 'max_barge_in_ms', limitMs: 600 }] }, { kind: 'hold', ms: 2000 },
+      { kind: 'expect_transfer', to: 'sip:agents@', follow: true }, { kind: 'expect_transfer', follow: false }, { kind: 'expect_hangup' },
+    ]);
+    const bad = (step: string) => issuesOf(`version: 1\nname: v\nchannel: voice\nsteps:\n  - listen: {}\n  - ${step}\n`)[0];
+    expect(bad('wait_for_silence: 20')).toMatchObject({ field: 'steps[1].wait_for_silence' });
+    expect(bad('barge_in: { after_ms: 100 }')).toMatchObject({ field: 'steps[1].barge_in.say' });
+    expect(bad('barge_in: { say: hi, after_ms: -1 }')).toMatchObject({ field: 'steps[1].barge_in.after_ms' });
+    expect(bad('hold: forever')).toMatchObject({ field: 'steps[1].hold' });
+    expect(bad('expect_transfer: { to: "" }')).toMatchObject({ field: 'steps[1].expect_transfer.to' });
+    expect(bad('expect_transfer: { where: x }')).toMatchObject({ field: 'steps[1].expect_transfer.where' });
+    expect(issuesOf('version: 1\nname: c\nchannel: chat\nsteps:\n  - say: hi\n  - hold: 100\n')[0]).toMatchObject({ field: 'steps[1].hold' });
+  });
 });

@@ -21,15 +21,15 @@ import { LineCounter, parseDocument, isMap, type Document, type Node } from 'yam
 import { VigilError } from '@vigil/errors';
 
 export const JOURNEY_FORMAT_VERSION = 1;
-export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup'] as const;
+export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup'] as const;
 /** Step kinds each channel family takes. */
 export const CHANNEL_STEPS: Record<'chat' | 'voice', readonly StepKindName[]> = {
   chat: ['say', 'expect', 'wait'],
-  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup'],
+  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup'],
 };
-type StepKindName = 'say' | 'expect' | 'wait' | 'listen' | 'dtmf' | 'hangup';
+type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms'] as const;
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
 export const CHANNEL_FAMILIES = ['chat', 'voice'] as const;
 
@@ -38,7 +38,7 @@ export type Assertion =
   | { kind: 'regex'; pattern: string; flags: string; name?: string }
   | { kind: 'any_of'; of: Assertion[]; name?: string }
   | { kind: 'jsonpath'; path: string; test: JsonPathTest; name?: string }
-  | { kind: 'max_latency_ms' | 'max_first_token_ms'; limitMs: number; name?: string };
+  | { kind: 'max_latency_ms' | 'max_first_token_ms' | 'max_barge_in_ms'; limitMs: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
 
@@ -51,7 +51,23 @@ export type Step =
   /** Voice: send digits as RFC 4733 events. */
   | { kind: 'dtmf'; digits: string; name?: string }
   /** Voice: end the call here. */
-  | { kind: 'hangup'; name?: string };
+  | { kind: 'hangup'; name?: string }
+  /** Voice: wait until the far end has been silent for `ms` (e.g. let a prompt finish before keying digits). */
+  | { kind: 'wait_for_silence'; ms: number; name?: string }
+  /**
+   * Voice: speak `text` over the far end's next utterance, `afterMs` after it starts; measures how long the
+   * far end takes to stop talking (barge-in) and returns its answer like `say`.
+   */
+  | { kind: 'barge_in'; text: string; afterMs: number; name?: string }
+  /** Voice: put the far end on hold (re-INVITE a=sendonly) for `ms`, then resume (a=sendrecv). */
+  | { kind: 'hold'; ms: number; name?: string }
+  /**
+   * Voice: the far end must transfer the call (REFER) within the step timeout, to a target containing `to`
+   * when given; with `follow` (default true) the probe places the transferred call and the journey goes on there.
+   */
+  | { kind: 'expect_transfer'; to?: string; follow: boolean; name?: string }
+  /** Voice: the far end must hang up (BYE) within the step timeout. */
+  | { kind: 'expect_hangup'; name?: string };
 
 export interface JourneyV1 {
   version: 1;
@@ -193,7 +209,7 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       if (op === 'regex') { try { new RegExp(val as string); } catch (e) { c.add([...p, op], `regex does not compile: ${(e as Error).message}`); return undefined; } }
       return { kind, path: v.path, test: { op, value: val } as JsonPathTest, name };
     }
-    case 'max_latency_ms': case 'max_first_token_ms': {
+    case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': {
       checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) { c.add(p, `${kind} must be a positive number of milliseconds`); return undefined; }
       return { kind, limitMs: v, name };
@@ -234,9 +250,32 @@ function parseStep(c: Collector, path: Path, raw: unknown): Step | undefined {
       if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) { c.add(p, 'wait must be a whole number of milliseconds from 0 to 600000'); return undefined; }
       return { kind: 'wait', ms, name };
     }
-    case 'listen': case 'hangup':
+    case 'listen': case 'hangup': case 'expect_hangup':
       if (v !== null && v !== true && !(isObj(v) && Object.keys(v).length === 0)) { c.add(p, `${kind} takes no settings: write "- ${kind}: {}"`); return undefined; }
       return { kind, name };
+    case 'wait_for_silence': case 'hold': {
+      const ms = isObj(v) ? v.ms : v;
+      if (isObj(v)) checkKeys(c, p, v, ['ms'], `a ${kind} step`);
+      const [lo, hi] = kind === 'hold' ? [0, 600_000] : [100, 60_000];
+      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < lo || ms > hi) { c.add(p, `${kind} must be a whole number of milliseconds from ${lo} to ${hi}`); return undefined; }
+      return { kind, ms, name };
+    }
+    case 'barge_in': {
+      if (!isObj(v)) { c.add(p, 'barge_in must be a map: { say: <text>, after_ms: <ms into the far end\'s speech> }'); return undefined; }
+      checkKeys(c, p, v, ['say', 'after_ms'], 'a barge_in step');
+      if (typeof v.say !== 'string' || v.say.trim() === '') { c.add([...p, 'say'], 'barge_in.say must be the non-empty text the caller speaks over the far end'); return undefined; }
+      const after = v.after_ms ?? 500;
+      if (typeof after !== 'number' || !Number.isInteger(after) || after < 0 || after > 60_000) { c.add([...p, 'after_ms'], 'barge_in.after_ms must be a whole number of milliseconds from 0 to 60000'); return undefined; }
+      return { kind, text: v.say, afterMs: after, name };
+    }
+    case 'expect_transfer': {
+      const o = v === null || v === true ? {} : v;
+      if (!isObj(o)) { c.add(p, 'expect_transfer must be a map: { to: <part of the Refer-To URI>, follow: true|false } or {}'); return undefined; }
+      checkKeys(c, p, o, ['to', 'follow'], 'an expect_transfer step');
+      if (o.to !== undefined && (typeof o.to !== 'string' || o.to === '')) { c.add([...p, 'to'], 'expect_transfer.to must be a non-empty string the Refer-To URI contains, e.g. "sip:agents@"'); return undefined; }
+      if (o.follow !== undefined && typeof o.follow !== 'boolean') { c.add([...p, 'follow'], 'expect_transfer.follow must be true or false'); return undefined; }
+      return { kind, ...(typeof o.to === 'string' ? { to: o.to } : {}), follow: o.follow !== false, name };
+    }
     case 'dtmf': {
       const digits = typeof v === 'number' ? String(v) : v;
       if (typeof digits !== 'string' || !/^[0-9*#A-D]{1,32}$/i.test(digits)) { c.add(p, 'dtmf must be 1 to 32 of 0-9 * # A-D (quote it in YAML: "123#")'); return undefined; }
@@ -296,7 +335,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     if (!Array.isArray(raw.steps) || raw.steps.length === 0) c.add(raw.steps === undefined ? [] : ['steps'], 'steps must be a non-empty list');
     else if (raw.steps.length > MAX_STEPS) c.add(['steps'], `a journey has at most ${MAX_STEPS} steps`);
     else raw.steps.forEach((s, i) => { const st = parseStep(c, ['steps', i], s); if (st) steps.push(st); });
-    const replying = family === 'voice' ? ['say', 'listen'] : ['say'];
+    const replying = family === 'voice' ? ['say', 'listen', 'barge_in'] : ['say'];
     steps.forEach((s, i) => {
       if (!(CHANNEL_STEPS[family] as readonly string[]).includes(s.kind)) c.add(['steps', i, s.kind], `a ${family} journey has no ${s.kind} steps; use one of: ${CHANNEL_STEPS[family].join(', ')}`, 'key');
     });

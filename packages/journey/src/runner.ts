@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { worstVerdict, type LayerTiming, type RunEventBody, type Verdict } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
-import { evaluateAssertion, type ChatReply } from './assertions.ts';
+import { appliesTo, evaluateAssertion, type ChatReply } from './assertions.ts';
 import type { JourneyV1, Step } from './format.ts';
 
 export interface SendOptions {
@@ -24,6 +24,16 @@ export interface ChatSession {
   listen?(opts: SendOptions): Promise<ChatReply>;
   dtmf?(digits: string, opts: SendOptions): Promise<void>;
   hangup?(): Promise<void>;
+  /** Voice: resolves once the far end has been silent for `ms`. */
+  waitForSilence?(ms: number, opts: SendOptions): Promise<void>;
+  /** Voice: speaks over the far end's next utterance `afterMs` into it; the reply carries bargeInStopMs. */
+  bargeIn?(text: string, afterMs: number, opts: SendOptions): Promise<ChatReply>;
+  /** Voice: hold for `ms` (re-INVITE sendonly), then resume. */
+  hold?(ms: number, opts: SendOptions): Promise<void>;
+  /** Voice: resolves with the Refer-To of the far end's transfer; with `follow`, the session moves to the new call. */
+  expectTransfer?(follow: boolean, opts: SendOptions): Promise<{ referTo: string; followed: boolean }>;
+  /** Voice: resolves when the far end hangs up. */
+  expectHangup?(opts: SendOptions): Promise<void>;
   /** Timings measured while opening (e.g. SIP call setup), reported once at the start. */
   readonly openTimings?: LayerTiming[];
 }
@@ -57,6 +67,11 @@ function stepLabel(s: Step): string {
     case 'listen': return 'listen';
     case 'dtmf': return `dtmf ${s.digits}`;
     case 'hangup': return 'hang up';
+    case 'wait_for_silence': return `wait for ${s.ms} ms of silence`;
+    case 'barge_in': return `barge in ${JSON.stringify(s.text.length > 60 ? `${s.text.slice(0, 60)}…` : s.text)}`;
+    case 'hold': return `hold ${s.ms} ms`;
+    case 'expect_transfer': return `expect transfer${s.to ? ` to ${s.to}` : ''}`;
+    case 'expect_hangup': return 'expect the far end to hang up';
   }
 }
 
@@ -97,6 +112,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     for (const t of timings) await emit({ kind: 'timing', stepIndex: i, timing: t });
     const verdicts: Verdict[] = [];
     for (const a of journey.assertions) {
+      if (!appliesTo(a, reply)) continue;
       const r = evaluateAssertion(a, reply);
       verdicts.push(r.verdict);
       await emit({ kind: 'assertion', stepIndex: i, ...r });
@@ -136,6 +152,43 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
         }
         case 'hangup': {
           if (session.hangup) await session.hangup();
+          break;
+        }
+        case 'wait_for_silence': {
+          const s = session;
+          if (!s.waitForSilence) throw unsupported('wait for silence');
+          await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.waitForSilence!(step.ms, { signal }));
+          break;
+        }
+        case 'barge_in': {
+          const s = session;
+          if (!s.bargeIn) throw unsupported('barge in');
+          await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: step.text });
+          const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.bargeIn!(step.text, step.afterMs, { signal }));
+          stepVerdicts.push(...(await replied(i, reply)));
+          break;
+        }
+        case 'hold': {
+          const s = session;
+          if (!s.hold) throw unsupported('hold');
+          await withStepTimeout(journey.settings.stepTimeoutMs + step.ms, opts.signal, (signal) => s.hold!(step.ms, { signal }));
+          break;
+        }
+        case 'expect_transfer': {
+          const s = session;
+          if (!s.expectTransfer) throw unsupported('expect a transfer');
+          const t = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.expectTransfer!(step.follow, { signal }));
+          const pass = step.to === undefined || t.referTo.includes(step.to);
+          stepVerdicts.push(pass ? 'pass' : 'fail');
+          await emit({ kind: 'assertion', stepIndex: i, assertion: `transfer${step.to ? ` to ${step.to}` : ''}`, verdict: pass ? 'pass' : 'fail', expected: step.to ?? 'any transfer', actual: t.referTo, message: pass ? 'ok' : `transferred to ${t.referTo}, not ${step.to}` });
+          await emit({ kind: 'transcript', stepIndex: i, speaker: 'bot', text: `[TRANSFER ${t.referTo}${t.followed ? ', followed' : ''}]` });
+          break;
+        }
+        case 'expect_hangup': {
+          const s = session;
+          if (!s.expectHangup) throw unsupported('expect a hangup');
+          await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.expectHangup!({ signal }));
+          await emit({ kind: 'transcript', stepIndex: i, speaker: 'bot', text: '[HANGUP]' });
           break;
         }
         case 'expect': {

@@ -28,6 +28,7 @@ export function journeyJsonSchema(): Record<string, unknown> {
       },
       { type: 'object', required: ['max_latency_ms'], additionalProperties: false, properties: { max_latency_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
       { type: 'object', required: ['max_first_token_ms'], additionalProperties: false, properties: { max_first_token_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
+      { type: 'object', required: ['max_barge_in_ms'], additionalProperties: false, properties: { max_barge_in_ms: { type: 'number', exclusiveMinimum: 0, description: 'voice: the far end stops talking within this many ms of the caller barging in' }, ...named } },
     ],
   };
   return {
@@ -42,7 +43,7 @@ export function journeyJsonSchema(): Record<string, unknown> {
       version: { const: 1 },
       name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' },
       description: { type: 'string' },
-      channel: { enum: ['chat', 'voice'], description: 'voice journeys may also use listen, dtmf and hangup steps' },
+      channel: { enum: ['chat', 'voice'], description: 'voice journeys may also use listen, dtmf, hangup, wait_for_silence, barge_in, hold, expect_transfer and expect_hangup steps' },
       settings: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -64,6 +65,22 @@ export function journeyJsonSchema(): Record<string, unknown> {
           },
           { type: 'object', required: ['listen'], additionalProperties: false, properties: { listen: { type: ['object', 'null'], maxProperties: 0 }, ...named } },
           { type: 'object', required: ['hangup'], additionalProperties: false, properties: { hangup: { type: ['object', 'null'], maxProperties: 0 }, ...named } },
+          { type: 'object', required: ['expect_hangup'], additionalProperties: false, properties: { expect_hangup: { type: ['object', 'null'], maxProperties: 0 }, ...named } },
+          ...(['wait_for_silence', 'hold'] as const).map((k) => ({
+            type: 'object', required: [k], additionalProperties: false,
+            properties: {
+              [k]: { oneOf: [{ type: 'integer', minimum: k === 'hold' ? 0 : 100, maximum: k === 'hold' ? 600000 : 60000 }, { type: 'object', required: ['ms'], additionalProperties: false, properties: { ms: { type: 'integer', minimum: k === 'hold' ? 0 : 100, maximum: k === 'hold' ? 600000 : 60000 } } }] },
+              ...named,
+            },
+          })),
+          {
+            type: 'object', required: ['barge_in'], additionalProperties: false,
+            properties: { barge_in: { type: 'object', required: ['say'], additionalProperties: false, properties: { say: { type: 'string', minLength: 1 }, after_ms: { type: 'integer', minimum: 0, maximum: 60000 } } }, ...named },
+          },
+          {
+            type: 'object', required: ['expect_transfer'], additionalProperties: false,
+            properties: { expect_transfer: { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'string', minLength: 1 }, follow: { type: 'boolean' } } }, ...named },
+          },
           { type: 'object', required: ['dtmf'], additionalProperties: false, properties: { dtmf: { type: ['string', 'integer'], pattern: '^[0-9*#A-Da-d]{1,32}$' }, ...named } },
           {
             type: 'object', required: ['wait'], additionalProperties: false,

@@ -62,6 +62,8 @@ export class MediaSession {
   readonly #o: Required<Omit<MediaSessionOptions, 'remote' | 'pacer' | 'codec'>>;
   readonly #pacer: Pacer;
   #remote: { host: string; port: number } | undefined;
+  /** Where RTCP goes: the RTP port when multiplexed (RFC 5761), else what the peer's SDP says (port+1). */
+  #rtcpPort: number | undefined;
   #seq = randomInt(0, 0x10000);
   readonly #ts0 = randomInt(0, 2 ** 32 - 1);
   #n = 0;
@@ -99,7 +101,7 @@ export class MediaSession {
   }
 
   /** Where to send (from the peer's SDP); until set, nothing is sent but the media clock runs. */
-  setRemote(host: string, port: number): void { this.#remote = { host, port }; }
+  setRemote(host: string, port: number, rtcpPort?: number): void { this.#remote = { host, port }; this.#rtcpPort = rtcpPort; }
 
   /**
    * Switches to the codec the offer/answer settled on (and its telephone-event payload type). Only before
@@ -134,9 +136,9 @@ export class MediaSession {
 
   get #tsPerFrame(): number { return (this.codec.clockRate * this.#o.ptimeMs) / 1000; }
 
-  #send(buf: Buffer): void {
+  #send(buf: Buffer, rtcp = false): void {
     if (!this.#remote) return;
-    this.#sock.send(buf, this.#remote.port, this.#remote.host);
+    this.#sock.send(buf, rtcp ? this.#rtcpPort ?? this.#remote.port : this.#remote.port, this.#remote.host);
   }
 
   #sendFrame(dueMs: number): void {
@@ -226,7 +228,7 @@ export class MediaSession {
   #sendRtcp(): void {
     const now = wallMs();
     const reports = this.stats.stats.ssrc === null ? [] : [this.stats.reportBlock(this.#lastSr?.middle ?? 0, this.#lastSr ? Math.round((now - this.#lastSr.atMs) * 65.536) : 0)];
-    this.#send(encodeRtcp({ type: 'sr', ssrc: this.ssrc, ntpMs: now, rtpTimestamp: (this.#ts0 + this.#n * this.#tsPerFrame) >>> 0, packetCount: this.#packetsSent, octetCount: this.#octetsSent, reports }));
+    this.#send(encodeRtcp({ type: 'sr', ssrc: this.ssrc, ntpMs: now, rtpTimestamp: (this.#ts0 + this.#n * this.#tsPerFrame) >>> 0, packetCount: this.#packetsSent, octetCount: this.#octetsSent, reports }), true);
   }
 
   /** Forces an RTCP report now (also sent every rtcpIntervalMs). */
@@ -253,7 +255,7 @@ export class MediaSession {
     if (!this.#running) return;
     this.#running = false;
     if (this.#rtcpTimer) clearInterval(this.#rtcpTimer);
-    this.#send(Buffer.concat([encodeRtcp({ type: 'rr', ssrc: this.ssrc, reports: [] }), encodeRtcp({ type: 'bye', ssrcs: [this.ssrc] })]));
+    this.#send(Buffer.concat([encodeRtcp({ type: 'rr', ssrc: this.ssrc, reports: [] }), encodeRtcp({ type: 'bye', ssrcs: [this.ssrc] })]), true);
     for (const q of this.#queue.splice(0)) q.resolve({ startMs: q.started ?? wallMs(), endMs: wallMs() });
     for (const e of this.#events.splice(0)) e.resolve();
     await new Promise<void>((r) => setTimeout(r, 20));

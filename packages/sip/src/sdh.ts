@@ -45,7 +45,7 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
     if (first && (codecChanged || answer.telephoneEventPayloadType !== null)) {
       this.#media.negotiate(createCodec(answer.codec.name, { payloadType: answer.codec.payloadType }), answer.telephoneEventPayloadType ?? undefined);
     }
-    this.#media.setRemote(answer.address, answer.port);
+    this.#media.setRemote(answer.address, answer.port, answer.rtcpPort);
     if (first) this.#o.onMedia?.(this.#media, answer);
   }
 

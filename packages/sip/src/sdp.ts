@@ -38,6 +38,10 @@ export function buildOffer(o: AudioOffer): string {
     `a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`,
     `a=fmtp:${TELEPHONE_EVENT_PT} 0-16`,
     `a=ptime:${o.ptimeMs ?? 20}`,
+    // RTP and RTCP share one port: said both ways, for peers that multiplex (RFC 5761) and peers that only
+    // read the RTCP port (RFC 3605).
+    'a=rtcp-mux',
+    `a=rtcp:${o.port}`,
     `a=${o.direction ?? 'sendrecv'}`,
     '',
   ].join('\r\n');
@@ -51,6 +55,8 @@ export interface AudioAnswer {
   telephoneEventPayloadType: number | null;
   direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
   ptimeMs: number | null;
+  /** Where the far end wants RTCP: its RTP port with rtcp-mux, else a=rtcp, else RTP port + 1. */
+  rtcpPort: number;
 }
 
 export function parseAnswer(sdp: string): AudioAnswer {
@@ -62,6 +68,8 @@ export function parseAnswer(sdp: string): AudioAnswer {
   const rtpmap = new Map<number, string>();
   let direction: AudioAnswer['direction'] = 'sendrecv';
   let ptimeMs: number | null = null;
+  let rtcpMux = false;
+  let rtcpAttr: number | undefined;
   for (const l of lines) {
     if (l.startsWith('m=')) {
       if (m) break; // first audio stream only
@@ -78,6 +86,10 @@ export function parseAnswer(sdp: string): AudioAnswer {
       direction = l.slice(2) as AudioAnswer['direction'];
     } else if (m && l.startsWith('a=ptime:')) {
       ptimeMs = Number(l.slice(8));
+    } else if (m && l === 'a=rtcp-mux') {
+      rtcpMux = true;
+    } else if (m && l.startsWith('a=rtcp:')) {
+      rtcpAttr = Number(l.slice(7).split(/\s+/)[0]);
     }
   }
   if (!m) throw bad('no audio m-line');
@@ -93,5 +105,6 @@ export function parseAnswer(sdp: string): AudioAnswer {
   }
   if (!codec) throw bad(`no codec we speak among payload types ${m.pts.join(' ')}`);
   const te = m.pts.find((pt) => rtpmap.get(pt) === 'TELEPHONE-EVENT') ?? null;
-  return { address, port: m.port, codec, telephoneEventPayloadType: te, direction, ptimeMs };
+  const rtcpPort = rtcpMux ? m.port : rtcpAttr && Number.isInteger(rtcpAttr) && rtcpAttr > 0 && rtcpAttr < 65536 ? rtcpAttr : m.port + 1;
+  return { address, port: m.port, codec, telephoneEventPayloadType: te, direction, ptimeMs, rtcpPort };
 }

@@ -57,6 +57,7 @@ class SipVoiceSession implements ChatSession {
   #lastCallerEndMs: number | null = null;
   #firstReply = true;
   #closed = false;
+  #endedRemotely = false;
 
   constructor(agent: SipAgent, call: Call, cfg: VoiceTargetConfig, phrases: string[] | undefined, answerAtMs: number) {
     this.#agent = agent;
@@ -70,6 +71,7 @@ class SipVoiceSession implements ChatSession {
     this.#inviteAtMs = s.inviteAtMs ?? answerAtMs;
     // With early media the greeting may start before the answer: listen from the INVITE on.
     this.#cursorMs = s.earlyMedia ? this.#inviteAtMs : answerAtMs;
+    void call.ended.then((by) => { if (by === 'remote') this.#endedRemotely = true; });
     this.openTimings = [{ layer: 'call_setup', postDialDelayMs: s.postDialDelayMs ?? 0, answerMs: s.answerMs ?? 0, setupMs: s.setupMs ?? 0 }];
   }
 
@@ -93,7 +95,7 @@ class SipVoiceSession implements ChatSession {
           }
         }
       }
-      if (this.#call.media.byeReceived) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'the far end hung up while we were listening', { fix: 'look at the IVR flow at this step' });
+      if (this.#remoteHungUp) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'the far end hung up while we were listening', { fix: 'look at the IVR flow at this step' });
       await sleep(100, signal);
     }
   }
@@ -147,6 +149,71 @@ class SipVoiceSession implements ChatSession {
   async hangup(): Promise<void> {
     await this.#call.hangup();
   }
+
+  /** Speech segments heard after local time `fromMs`, with local start/end times. */
+  #heardSince(fromMs: number, hangoverMs: number): Array<{ startMs: number; endMs: number }> {
+    const media = this.#call.media;
+    const pcm = media.heard.pcm;
+    if (pcm.length === 0) return [];
+    const rate = media.codec.sampleRate;
+    const t0 = media.heard.sampleToLocalMs(0);
+    const from = Math.max(0, Math.floor(((fromMs - t0) * rate) / 1000));
+    return detectSpeech(pcm.subarray(from), rate, { hangoverMs }).map((g) => ({ startMs: t0 + ((from + g.startSample) * 1000) / rate, endMs: t0 + ((from + g.endSample) * 1000) / rate }));
+  }
+
+  async waitForSilence(ms: number, { signal }: SendOptions): Promise<void> {
+    for (;;) {
+      const last = this.#heardSince(this.#cursorMs, Math.min(ms, 300)).at(-1);
+      const quietSince = Math.max(this.#cursorMs, last?.endMs ?? this.#cursorMs);
+      const now = wallMs();
+      if (now - quietSince >= ms) { this.#cursorMs = now; return; }
+      if (this.#remoteHungUp) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'the far end hung up while we waited for silence', { fix: 'look at the IVR flow at this step' });
+      await sleep(Math.min(100, ms - (now - quietSince)), signal);
+    }
+  }
+
+  async bargeIn(text: string, afterMs: number, { signal }: SendOptions): Promise<ChatReply> {
+    const audio = await this.#tts.synthesize(text, { sampleRate: this.#call.media.codec.sampleRate, signal });
+    const speech = detectSpeech(audio.samples, audio.sampleRate);
+    // Wait for the far end to start talking, then `afterMs` into it.
+    let onset: number | undefined;
+    while (onset === undefined) {
+      onset = this.#heardSince(this.#cursorMs, 300)[0]?.startMs;
+      if (onset === undefined) {
+        if (this.#remoteHungUp) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'the far end hung up before it spoke', { fix: 'look at the IVR flow at this step' });
+        await sleep(20, signal);
+      }
+    }
+    const wait = onset + afterMs - wallMs();
+    if (wait > 0) await sleep(wait, signal);
+    const played = await this.#call.media.play(audio.samples);
+    const bargeAtMs = played.startMs + (speech[0]?.startMs ?? 0);
+    this.#lastCallerEndMs = played.startMs + (speech.at(-1)?.endMs ?? (audio.samples.length * 1000) / audio.sampleRate);
+    // When did the far end stop? The end of the speech it was making when we barged in (300 ms of silence
+    // closes it), waited for until it has been silent that long.
+    let stopMs: number | null = null;
+    for (;;) {
+      const seg = this.#heardSince(onset - 1, 300).find((g) => g.endMs >= bargeAtMs);
+      if (seg && wallMs() - seg.endMs >= 300) { stopMs = seg.endMs; break; }
+      if (!seg && wallMs() - bargeAtMs >= 300) { stopMs = bargeAtMs; break; } // it had already stopped
+      if (this.#remoteHungUp) break;
+      await sleep(50, signal);
+    }
+    this.#cursorMs = Math.max(stopMs ?? wallMs(), this.#lastCallerEndMs);
+    const reply = await this.#reply(signal);
+    const bargeInStopMs = stopMs === null ? null : Math.max(0, stopMs - bargeAtMs);
+    return {
+      ...reply, bargeInStopMs,
+      structured: { ...(reply.structured as object), bargeInStopMs },
+      timings: reply.timings?.map((t) => (t.layer === 'voice_turn' ? { ...t, bargeInStopMs: bargeInStopMs ?? 0 } : t)),
+    };
+  }
+
+  async expectHangup({ signal }: SendOptions): Promise<void> {
+    await Promise.race([this.#call.ended, sleep(2 ** 31 - 1, signal)]);
+  }
+
+  get #remoteHungUp(): boolean { return this.#call.media.byeReceived || this.#endedRemotely; }
 
   async close(): Promise<void> {
     if (this.#closed) return;
