@@ -78,4 +78,34 @@ describe.skipIf(!READY)(`voice journey over SIP${READY ? '' : ' (skipped: needs 
     expect(turn.timeToFirstAudioMs).toBeLessThan(1000); // heard from the INVITE on, long before the answer
     expect(await peer.exited).toBe(0);
   });
+
+  it('follows the IVR\'s transfer (expect_transfer) and hears the agent queue it lands in; refuses one off the allowlist', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-voice-'));
+    const pcap = join(dir, 'queue.pcap');
+    writeRtpPcap(pcap, readWav(readFileSync('/usr/share/asterisk/sounds/en/pls-hold-while-try.wav')).samples);
+    writeFileSync(join(dir, 'queue.xml'), ivrScenario(pcap));
+    const queue = await startSippUas(join(dir, 'queue.xml'));
+    peers.push(queue);
+    const ivrPeer = await startSippUas('uas-refer-follow.xml', 1, 'udp', ['-key', 'target', `sip:agents@127.0.0.1:${queue.port}`]);
+    peers.push(ivrPeer);
+    const f = join(dir, 'transfer.yaml');
+    writeFileSync(f, ['version: 1', 'name: ivr-transfer', 'channel: voice', 'settings: { step_timeout_ms: 20000 }', 'steps:',
+      '  - expect_transfer: { to: "sip:agents@" }', '  - listen: {}', '  - expect: { contains: "please hold while we try to connect you", ignore_case: true }', '  - hangup: {}'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `sip:ivr@127.0.0.1:${ivrPeer.port}`, '--allow', `sip:agents@127.0.0.1:${queue.port}`, '--json'], {}, 'voice-journey-transfer');
+    const code = await p.exited;
+    const out = JSON.parse(p.output()) as { verdict: string; events: Array<{ kind: string; text?: string; assertion?: string; verdict?: string; actual?: string }> };
+    expect(out.verdict, p.output().slice(-2000)).toBe('pass');
+    expect(code).toBe(0);
+    expect(out.events.find((e) => e.kind === 'assertion' && e.assertion?.startsWith('transfer'))).toMatchObject({ verdict: 'pass', actual: `sip:agents@127.0.0.1:${queue.port}` });
+    expect(out.events.some((e) => e.kind === 'transcript' && e.text === `[TRANSFER sip:agents@127.0.0.1:${queue.port}, followed]`)).toBe(true);
+    expect(await ivrPeer.exited, ivrPeer.output().slice(0, 2000)).toBe(0); // NOTIFYs checked, then it hung up
+    expect(await queue.exited).toBe(0);
+
+    // Without --allow the transfer target is off the allowlist: the run errors with the dial guard's code.
+    const ivr2 = await startSippUas('uas-refer-follow.xml', 1, 'udp', ['-key', 'target', `sip:agents@127.0.0.1:${queue.port}`]);
+    peers.push(ivr2);
+    const q = spawnVigil(['run', f, '--target', `sip:ivr@127.0.0.1:${ivr2.port}`, '--json'], {}, 'voice-journey-transfer-guard');
+    expect(await q.exited).toBe(2);
+    expect(q.output()).toContain('VIGIL_E_DIAL_NOT_ALLOWED');
+  });
 });

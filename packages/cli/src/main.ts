@@ -10,7 +10,7 @@ const HELP = `vigil — continuous CX assurance
 
   vigil run <journey.yaml> --target <url|sip:uri|name> [--channel openai|http|websocket] [--model ID]
             [--credentials env:NAME] [--header "k: v"]... [--reply-path $.x] [--server host:port]
-            [--transport udp|tcp|tls|ws|wss] [--json] [--junit FILE]
+            [--transport udp|tcp|tls|ws|wss] [--allow sip:…]… [--json] [--junit FILE]
         Run one journey from here, without a plane. Exit 0 pass, 1 fail, 2 error.
   vigil demo [--runs N] [--interval-ms MS]
         Plane + local probe + reference bot + example journeys on a schedule (PGlite / in-process bus
@@ -54,11 +54,11 @@ async function main(argv: string[]): Promise<void> {
       const { exitCodeFor, runLocal } = await import('./run-local.ts');
       const { values, positionals } = parseArgs({
         args: rest, allowPositionals: true,
-        options: { target: { type: 'string', short: 't' }, channel: { type: 'string' }, model: { type: 'string' }, credentials: { type: 'string' }, header: { type: 'string', multiple: true }, 'reply-path': { type: 'string' }, server: { type: 'string' }, transport: { type: 'string' }, json: { type: 'boolean' }, junit: { type: 'string' } },
+        options: { target: { type: 'string', short: 't' }, channel: { type: 'string' }, model: { type: 'string' }, credentials: { type: 'string' }, header: { type: 'string', multiple: true }, 'reply-path': { type: 'string' }, server: { type: 'string' }, transport: { type: 'string' }, allow: { type: 'string', multiple: true }, json: { type: 'boolean' }, junit: { type: 'string' } },
       });
       if (positionals.length !== 1) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give exactly one journey file', { field: 'journey', fix: 'vigil run journey.yaml --target http://bot:8080/v1' });
       if (!values.target) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--target is required', { field: '--target', fix: 'a bot URL (http(s)/ws(s)) or a target name known to the plane' });
-      const { summary } = await runLocal({ journeyFile: positionals[0]!, target: values.target, channel: values.channel, model: values.model, credentials: values.credentials, headers: values.header, replyPath: values['reply-path'], server: values.server, transport: values.transport, json: values.json, junit: values.junit });
+      const { summary } = await runLocal({ journeyFile: positionals[0]!, target: values.target, channel: values.channel, model: values.model, credentials: values.credentials, headers: values.header, replyPath: values['reply-path'], server: values.server, transport: values.transport, allow: values.allow, json: values.json, junit: values.junit });
       return process.exit(exitCodeFor(summary.verdict));
     }
     case 'demo': {

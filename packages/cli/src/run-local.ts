@@ -23,6 +23,8 @@ export interface RunLocalOptions {
   /** voice.sip: outbound proxy host:port and transport. */
   server?: string;
   transport?: string;
+  /** voice.sip: further numbers/URIs the call may reach (transfer targets, redirects). */
+  allow?: string[];
   json?: boolean;
   junit?: string;
   out?: NodeJS.WritableStream;
@@ -51,6 +53,7 @@ export async function resolveTarget(o: RunLocalOptions): Promise<TargetSpec> {
     const config: Record<string, unknown> = {};
     if (o.server) config.server = o.server;
     if (o.transport) config.transport = o.transport;
+    if (o.allow?.length) config.allowlist = [o.target.split(';')[0], ...o.allow];
     const headers = parseHeaders(o.headers);
     if (headers) config.headers = headers;
     return validateTarget({ name: 'cli-target', channel: 'voice.sip', endpoint: o.target, config });

@@ -3,7 +3,7 @@
  * the far end), media on a MediaSession once answered, BYE at the end. Measures the call_setup layer timing:
  * post-dial delay (INVITE → first 18x), answer (INVITE → 200), setup (INVITE → ACK).
  */
-import { Inviter, Registerer, RegistererState, SessionState, UserAgent, type Session } from 'sip.js';
+import { Inviter, Registerer, RegistererState, SessionState, UserAgent, type Referral, type Session } from 'sip.js';
 import type { MediaSession } from '@vigil/media';
 import { VigilError } from '@vigil/errors';
 import { MediaSessionDescriptionHandler } from './sdh.ts';
@@ -37,6 +37,12 @@ export interface SipAgentOptions {
   auth?: { username: string; password: string };
   /** Added to every INVITE (e.g. a header that marks test calls). */
   headers?: Record<string, string>;
+  /**
+   * RFC 4028 session timer: ask for this session interval (Session-Expires, Supported: timer). When the answer
+   * makes us the refresher we re-INVITE at half the interval; when the far end refreshes and stops doing so,
+   * we hang up. A 422 is answered with the interval its Min-SE asks for.
+   */
+  sessionExpiresS?: number;
   drop?: UdpTransportOptions['drop'];
   onTrace?: UdpTransportOptions['onTrace'];
 }
@@ -53,15 +59,35 @@ export interface CallSetup {
   reason: string | null;
 }
 
+export interface Transfer {
+  /** The Refer-To URI without its headers. */
+  referTo: string;
+  /** Attended transfer: the Replaces value carried in the Refer-To. */
+  replaces: string | null;
+  atMs: number;
+}
+
 export interface Call {
   readonly media: MediaSession;
   readonly setup: CallSetup;
   /** Resolves when the far end hangs up (BYE received). */
   readonly ended: Promise<'remote' | 'local'>;
-  /** Transfers the far end asked for (REFER), in order; each was accepted (202) and recorded, not followed. */
-  readonly transfers: Array<{ referTo: string; atMs: number }>;
+  /** Transfers the far end asked for (REFER), in order; each was accepted (202) and recorded. */
+  readonly transfers: Transfer[];
   /** Resolves at the first REFER. */
-  readonly transferred: Promise<{ referTo: string; atMs: number }>;
+  readonly transferred: Promise<Transfer>;
+  /**
+   * Follows a transfer (the first one by default): INVITE to its Refer-To (with Replaces for an attended
+   * transfer, Referred-By when given), through the allowlist, reporting progress to the transferor with NOTIFY
+   * (message/sipfrag). The old call is left for the transferor to end; we end it if it has not within 2 s.
+   */
+  followTransfer(t?: Transfer, o?: { timeoutMs?: number }): Promise<Call>;
+  /** Holds (re-INVITE with a=sendonly) or resumes (a=sendrecv) the far end; resolves on its 2xx. */
+  hold(on: boolean): Promise<void>;
+  /** Whether the far end currently holds us (its last offer was sendonly/inactive). */
+  readonly heldByRemote: boolean;
+  /** The negotiated session timer, if any, and how many refreshes we sent or saw. */
+  readonly sessionTimer: { expiresS: number; refresher: 'uac' | 'uas'; refreshes: number } | null;
   /** Sends digits as SIP INFO (application/dtmf-relay), one request per digit, each waited for. */
   sendInfoDtmf(digits: string, durationMs?: number): Promise<void>;
   hangup(): Promise<void>;
@@ -109,18 +135,28 @@ export class SipAgent {
    * allowlist — a redirect is no way around the toll-fraud guard.
    */
   async call(target: string, o: { timeoutMs?: number; maxRedirects?: number } = {}): Promise<Call> {
-    for (let hop = 0; ; hop++) {
-      const r = await this.#callOnce(target, o);
+    let sessionExpiresS = this.#o.sessionExpiresS;
+    for (let hop = 0, retried422 = false; ; hop++) {
+      const r = await this.#callOnce(target, { ...o, sessionExpiresS });
+      if (typeof r === 'object' && 'minSe' in r) {
+        // 422 Session Interval Too Small: once more with the interval the far end asks for (RFC 4028 §6).
+        if (retried422) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `the far end keeps answering 422 (Min-SE ${r.minSe})`, { fix: 'raise config.sessionExpiresS' });
+        retried422 = true;
+        sessionExpiresS = r.minSe;
+        continue;
+      }
       if (typeof r !== 'string') return r;
       if (hop >= (o.maxRedirects ?? 3)) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `too many redirects (last to ${r})`, { fix: 'the far end keeps redirecting; look at its routing' });
       target = r;
     }
   }
 
-  async #callOnce(target: string, o: { timeoutMs?: number }): Promise<Call | string> {
+  async #callOnce(target: string, o: { timeoutMs?: number; sessionExpiresS?: number | undefined; referral?: Referral }): Promise<Call | string | { minSe: number }> {
     const dial = assertDialAllowed(target, this.#o.allowlist);
     const uri = UserAgent.makeURI(dial.uri);
     if (!uri) throw new VigilError('VIGIL_E_TARGET_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:service@ivr.example:5060' });
+    let minSe: number | undefined;
+    let answer200: string | undefined;
     const setup: CallSetup = { inviteAtMs: null, earlyMedia: false, postDialDelayMs: null, answerMs: null, setupMs: null, finalStatus: null, reason: null };
     let inviteAt: number | null = null;
     const trace = (dir: 'out' | 'in', m: string, at: number) => {
@@ -132,23 +168,39 @@ export class SipAgent {
         if (code >= 180 && code < 200 && setup.postDialDelayMs === null) setup.postDialDelayMs = at - inviteAt;
         if (code === 183 && /^Content-Type:\s*application\/sdp/im.test(m)) setup.earlyMedia = true;
         // The latest final response wins: a 401/407 challenge is followed by an authenticated INVITE.
-        if (code >= 200 && setup.answerMs === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); if (code < 300) setup.answerMs = at - inviteAt; }
+        if (code >= 200 && setup.answerMs === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); if (code < 300) { setup.answerMs = at - inviteAt; answer200 = m; } }
+        if (code === 422) minSe = Number(/^Min-SE:\s*(\d+)/im.exec(m)?.[1] ?? 'NaN') || undefined;
       }
       if (dir === 'out' && m.startsWith('ACK ') && setup.answerMs !== null && setup.setupMs === null) setup.setupMs = at - inviteAt;
     };
     this.#listeners.add(trace);
     const extraHeaders = Object.entries(this.#o.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
+    if (o.sessionExpiresS) extraHeaders.push('Supported: timer', `Session-Expires: ${o.sessionExpiresS}`, `Min-SE: ${Math.min(90, o.sessionExpiresS)}`);
     // Early media: a 183 with SDP starts the media session before the answer (many IVRs greet that way).
-    const inviter = new Inviter(this.ua, uri, { extraHeaders, earlyMedia: true });
-    const transfers: Call['transfers'] = [];
-    let transferredResolve!: (t: { referTo: string; atMs: number }) => void;
-    const transferred = new Promise<{ referTo: string; atMs: number }>((r) => { transferredResolve = r; });
+    // A followed transfer is the referral's own INVITE (Replaces, Referred-By; NOTIFYs to the transferor).
+    const inviter = o.referral ? o.referral.makeInviter({ extraHeaders, earlyMedia: true }) : new Inviter(this.ua, uri, { extraHeaders, earlyMedia: true });
+    const transfers: Transfer[] = [];
+    const referrals = new Map<Transfer, Referral>();
+    let transferredResolve!: (t: Transfer) => void;
+    const transferred = new Promise<Transfer>((r) => { transferredResolve = r; });
+    let remoteRefreshAtMs = performance.now();
+    let refreshes = 0;
     inviter.delegate = {
       onRefer: (referral) => {
-        const t = { referTo: referral.referTo.uri.toString(), atMs: performance.timeOrigin + performance.now() };
+        const to = referral.referTo.uri.clone();
+        const rh = to.getHeader('replaces');
+        const replaces = Array.isArray(rh) ? rh[0] ?? null : rh ?? null;
+        to.clearHeaders();
+        const t: Transfer = { referTo: to.toString(), replaces: replaces ? decodeURIComponent(replaces) : null, atMs: performance.timeOrigin + performance.now() };
         transfers.push(t);
+        referrals.set(t, referral);
         transferredResolve(t);
         void referral.accept().catch(() => undefined);
+      },
+      onInvite: (request) => {
+        // A re-INVITE from the far end (hold, resume, session refresh), already answered through the SDH.
+        remoteRefreshAtMs = performance.now();
+        if (request.hasHeader('Session-Expires')) refreshes++;
       },
     };
     let endedResolve!: (v: 'remote' | 'local') => void;
@@ -185,14 +237,63 @@ export class SipAgent {
         assertDialAllowed(redirectTo, this.#o.allowlist);
         return redirectTo;
       }
+      if (setup.finalStatus === 422 && minSe && o.sessionExpiresS && minSe > o.sessionExpiresS) return { minSe };
       throw e;
     } finally {
       this.#listeners.delete(trace);
     }
     const sdh = (inviter as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler;
     const media = sdh.media!;
-    return {
-      media, setup, ended, transfers, transferred,
+    const callOnce = (t: string, co: Parameters<SipAgent['call']>[1] & { sessionExpiresS?: number | undefined; referral?: Referral }) => this.#callOnce(t, co);
+    const se = answer200 ? /^(?:Session-Expires|x):\s*(\d+)\s*(?:;\s*refresher=(uac|uas))?/im.exec(answer200) : null;
+    const sessionTimer: { expiresS: number; refresher: 'uac' | 'uas'; refreshes: number } | null = se ? { expiresS: Number(se[1]), refresher: (se[2] as 'uac' | 'uas' | undefined) ?? 'uac', refreshes: 0 } : null;
+    const reinvite = (options: { hold: boolean }) => new Promise<void>((resolve, reject) => {
+      // Every re-INVITE keeps the session timer going (RFC 4028 §7.4): the interval and that we refresh.
+      const extraHeaders = sessionTimer ? ['Supported: timer', `Session-Expires: ${sessionTimer.expiresS};refresher=${sessionTimer.refresher}`] : [];
+      void inviter.invite({
+        requestOptions: { extraHeaders },
+        sessionDescriptionHandlerOptions: options as object,
+        requestDelegate: {
+          onAccept: () => resolve(),
+          onReject: (r) => reject(new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `re-INVITE refused: ${r.message.statusCode} ${r.message.reasonPhrase}`, { fix: 'the far end does not take re-INVITEs here', details: { status: r.message.statusCode } })),
+        },
+      }).catch(reject);
+    });
+    // RFC 4028: the 2xx settles the interval and who refreshes. We refresh with a re-INVITE at half the
+    // interval; if the far end is the refresher and goes quiet, we end the call before the session expires.
+    let timer: NodeJS.Timeout | undefined;
+    if (sessionTimer) {
+      const intervalMs = sessionTimer.expiresS * 1000;
+      const tick = () => {
+        if (inviter.state !== SessionState.Established) return;
+        if (sessionTimer.refresher === 'uac') {
+          reinvite({ hold: sdh.localHold }).then(() => { sessionTimer.refreshes++; }, () => { void call.hangup(); });
+          timer = setTimeout(tick, intervalMs / 2);
+        } else {
+          sessionTimer.refreshes = refreshes;
+          const quietMs = performance.now() - remoteRefreshAtMs;
+          if (quietMs >= intervalMs - Math.min(32_000, intervalMs / 3)) { void call.hangup(); return; }
+          timer = setTimeout(tick, Math.max(100, intervalMs - Math.min(32_000, intervalMs / 3) - quietMs));
+        }
+      };
+      timer = setTimeout(tick, sessionTimer.refresher === 'uac' ? intervalMs / 2 : intervalMs - Math.min(32_000, intervalMs / 3));
+      timer.unref();
+      void ended.then(() => clearTimeout(timer));
+    }
+    const call: Call = {
+      media, setup, ended, transfers, transferred, sessionTimer,
+      get heldByRemote() { return sdh.remoteHold; },
+      hold: (on: boolean) => reinvite({ hold: on }),
+      async followTransfer(t?: Transfer, fo: { timeoutMs?: number } = {}): Promise<Call> {
+        const tr = t ?? transfers[0];
+        const referral = tr && referrals.get(tr);
+        if (!tr || !referral) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'no transfer to follow: the far end sent no REFER', { fix: 'put expect_transfer where the far end transfers' });
+        const next = await callOnce(tr.referTo, { timeoutMs: fo.timeoutMs ?? o.timeoutMs, sessionExpiresS: o.sessionExpiresS, referral });
+        if (typeof next === 'string' || !('media' in next)) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `the transfer target ${tr.referTo} redirected or refused the session interval`, { fix: 'look at the transfer target' });
+        // Blind transfer: the transferor ends the old call on our NOTIFY 200; if it does not, we do.
+        void Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]).then(() => call.hangup()).then(() => media.close());
+        return next;
+      },
       async sendInfoDtmf(digits: string, durationMs = 160) {
         for (const d of digits) {
           if (!/^[0-9*#A-D]$/i.test(d)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `"${d}" is not a DTMF digit`, { field: 'dtmf', fix: 'use 0-9 * # A-D' });
@@ -214,6 +315,7 @@ export class SipAgent {
         });
       },
     };
+    return call;
   }
 
   /**

@@ -23,6 +23,9 @@ export interface VoiceTargetConfig {
   /** REGISTER before calling. */
   register?: boolean;
   domain?: string;
+  /** RFC 4028 session interval to ask for. */
+  sessionExpiresS?: number;
+  srtp?: 'off' | 'optional' | 'required';
   codecs?: string[];
   allowlist?: string[];
   headers?: Record<string, string>;
@@ -37,6 +40,15 @@ export interface VoiceTargetConfig {
 export interface VoiceOpenContext { runId: string; sessionId: string; signal: AbortSignal; env?: NodeJS.ProcessEnv; phrases?: string[] }
 
 const wallMs = () => performance.timeOrigin + performance.now();
+/** Settles with `p`, or rejects when the step's signal aborts; leaves no timer behind. */
+function orAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); });
+  });
+}
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, reject) => {
   const t = setTimeout(resolve, ms);
   signal.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason); }, { once: true });
@@ -45,13 +57,13 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve, r
 class SipVoiceSession implements ChatSession {
   readonly openTimings: LayerTiming[];
   readonly #agent: SipAgent;
-  readonly #call: Call;
+  #call: Call;
   readonly #tts: Synthesizer;
   readonly #asr: Transcriber;
   readonly #silenceMs: number;
   readonly #phrases: string[] | undefined;
-  readonly #answerAtMs: number;
-  readonly #inviteAtMs: number;
+  #answerAtMs: number;
+  #inviteAtMs: number;
   /** Local time up to which the far end's audio has been consumed. */
   #cursorMs: number;
   #lastCallerEndMs: number | null = null;
@@ -71,7 +83,7 @@ class SipVoiceSession implements ChatSession {
     this.#inviteAtMs = s.inviteAtMs ?? answerAtMs;
     // With early media the greeting may start before the answer: listen from the INVITE on.
     this.#cursorMs = s.earlyMedia ? this.#inviteAtMs : answerAtMs;
-    void call.ended.then((by) => { if (by === 'remote') this.#endedRemotely = true; });
+    void call.ended.then((by) => { if (by === 'remote' && this.#call === call) this.#endedRemotely = true; });
     this.openTimings = [{ layer: 'call_setup', postDialDelayMs: s.postDialDelayMs ?? 0, answerMs: s.answerMs ?? 0, setupMs: s.setupMs ?? 0 }];
   }
 
@@ -209,8 +221,31 @@ class SipVoiceSession implements ChatSession {
     };
   }
 
+  async hold(ms: number, { signal }: SendOptions): Promise<void> {
+    await this.#call.hold(true);
+    try { await sleep(ms, signal); } finally { await this.#call.hold(false); }
+    this.#cursorMs = wallMs();
+  }
+
+  async expectTransfer(follow: boolean, { signal }: SendOptions): Promise<{ referTo: string; followed: boolean }> {
+    const t = await orAbort(this.#call.transferred, signal);
+    if (!follow) return { referTo: t.referTo, followed: false };
+    const next = await this.#call.followTransfer(t, { timeoutMs: 30_000 });
+    // The journey goes on with the transfer target: its greeting counts from its answer.
+    this.#call = next;
+    this.#endedRemotely = false;
+    void next.ended.then((by) => { if (by === 'remote' && this.#call === next) this.#endedRemotely = true; });
+    const s = next.setup;
+    this.#answerAtMs = s.inviteAtMs !== null && s.answerMs !== null ? s.inviteAtMs + s.answerMs : wallMs();
+    this.#inviteAtMs = s.inviteAtMs ?? this.#answerAtMs;
+    this.#cursorMs = s.earlyMedia ? this.#inviteAtMs : this.#answerAtMs;
+    this.#lastCallerEndMs = null;
+    this.#firstReply = true;
+    return { referTo: t.referTo, followed: true };
+  }
+
   async expectHangup({ signal }: SendOptions): Promise<void> {
-    await Promise.race([this.#call.ended, sleep(2 ** 31 - 1, signal)]);
+    await orAbort(this.#call.ended, signal);
   }
 
   get #remoteHungUp(): boolean { return this.#call.media.byeReceived || this.#endedRemotely; }
@@ -238,10 +273,12 @@ export const sipVoiceDriver = {
     }
     const agent = await SipAgent.start({
       ...(cfg.authUsername && password ? { auth: { username: cfg.authUsername, password } } : {}),
-      server: cfg.server ?? `${dial.host}:${dial.port}`, transport: cfg.transport ?? 'udp', codecs: cfg.codecs, headers: { 'X-Vigil-Run': ctx.runId, ...(cfg.headers ?? {}) },
+      // No outbound proxy: requests go where their Request-URI points (a transfer to another host works).
+      server: cfg.server ?? `${dial.host}:${dial.port}`, direct: !cfg.server && (cfg.transport ?? 'udp') === 'udp', transport: cfg.transport ?? 'udp', codecs: cfg.codecs, headers: { 'X-Vigil-Run': ctx.runId, ...(cfg.headers ?? {}) },
       allowlist: cfg.allowlist ?? [dial.uri],
       ...(ca || cfg.tlsServerName ? { tls: { ...(ca ? { ca } : {}), ...(cfg.tlsServerName ? { servername: cfg.tlsServerName } : {}) } } : {}),
       ...(cfg.domain ? { domain: cfg.domain } : {}),
+      ...(cfg.sessionExpiresS ? { sessionExpiresS: cfg.sessionExpiresS } : {}),
     }).catch((e: unknown) => {
       throw e instanceof VigilError ? e : new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `cannot reach ${cfg.server ?? dial.host}: ${(e as Error).message}`, { fix: 'check config.server, config.transport and the TLS settings' });
     });
