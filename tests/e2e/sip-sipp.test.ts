@@ -82,6 +82,16 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(await peer.exited).toBe(0);
   });
 
+  it('refuses a plain-RTP answer when the target requires SRTP, naming config.srtp, and sends BYE', async () => {
+    const peer = await startSippUas('uas');
+    cleanup.push(() => peer.kill());
+    const { agent, sent } = await agentFor(peer, { srtp: 'required' });
+    await expect(agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 })).rejects.toMatchObject({ code: 'VIGIL_E_CHANNEL_PROTOCOL', field: 'config.srtp' });
+    expect(sent.find((l) => l.startsWith('INVITE '))).toBeDefined();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sent.filter((l) => l.startsWith('BYE '))).toHaveLength(1); // answered 2xx: ACK, then BYE
+  });
+
   it.each([[486, 'VIGIL_E_CHANNEL_PROTOCOL'], [503, 'VIGIL_E_CHANNEL_UNREACHABLE']])('reports a %i rejection with its status and code', async (status, code) => {
     const peer = await startSippUas(`uas-${status}.xml`);
     cleanup.push(() => peer.kill());

@@ -15,3 +15,4 @@ export * from './analysis-pool.ts';
 export * from './receive-thread-host.ts';
 export * from './jitter-buffer.ts';
 export * from './session.ts';
+export { SrtpContext, SRTP_SUITES, SRTP_MASTER_LENGTH, deriveSessionKey, type SrtpSuite } from './srtp.ts';

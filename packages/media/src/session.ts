@@ -15,6 +15,7 @@ import { CallRecorder, type CallRecording } from './recording.ts';
 import { encodeRtcp, ntpMiddle, parseRtcp } from './rtcp.ts';
 import { encodeRtp, isRtcp, parseRtp } from './rtp.ts';
 import { Pacer } from './sender.ts';
+import type { SrtpContext } from './srtp.ts';
 
 export interface MediaSessionOptions {
   codec: Codec;
@@ -78,6 +79,7 @@ export class MediaSession {
   #rttMs: number | null = null;
   #rtcpTimer: NodeJS.Timeout | undefined;
   #byeReceived = false;
+  #srtp: { out: SrtpContext; in: SrtpContext } | undefined;
 
   private constructor(sock: dgram.Socket, o: MediaSessionOptions) {
     this.#sock = sock;
@@ -136,9 +138,19 @@ export class MediaSession {
 
   get #tsPerFrame(): number { return (this.codec.clockRate * this.#o.ptimeMs) / 1000; }
 
+  /**
+   * Encrypts and authenticates from now on (SRTP/SRTCP, RFC 3711): `out` holds our master key, `in` the far
+   * end's; unauthenticated or replayed packets are dropped and counted.
+   */
+  setSrtp(out: SrtpContext, inbound: SrtpContext): void { this.#srtp = { out, in: inbound }; }
+  get srtp(): { suite: string; authFailures: number; replays: number } | null {
+    return this.#srtp ? { suite: this.#srtp.out.suite, authFailures: this.#srtp.in.authFailures, replays: this.#srtp.in.replays } : null;
+  }
+
   #send(buf: Buffer, rtcp = false): void {
     if (!this.#remote) return;
-    this.#sock.send(buf, rtcp ? this.#rtcpPort ?? this.#remote.port : this.#remote.port, this.#remote.host);
+    const wire = this.#srtp ? (rtcp ? this.#srtp.out.protectRtcp(buf) : this.#srtp.out.protectRtp(buf)) : buf;
+    this.#sock.send(wire, rtcp ? this.#rtcpPort ?? this.#remote.port : this.#remote.port, this.#remote.host);
   }
 
   #sendFrame(dueMs: number): void {
@@ -183,21 +195,29 @@ export class MediaSession {
 
   /** Plays audio at the codec's sample rate; resolves with the wall-clock times of its first and last sample. */
   play(pcm: Int16Array): Promise<Played> {
+    // A closed session plays nothing: resolve at once rather than never.
+    if (!this.#running) return Promise.resolve({ startMs: wallMs(), endMs: wallMs() });
     return new Promise((resolve) => this.#queue.push({ pcm, pos: 0, started: null, resolve }));
   }
 
   /** Sends digits as RFC 4733 events, one after another with a 60 ms pause. */
   async sendDigits(digits: string, durationMs = 100): Promise<void> {
     for (const d of digits) {
+      if (!this.#running) return;
       await new Promise<void>((resolve) => this.#events.push({ packets: planDigit(d, durationMs, this.codec.clockRate, this.#o.ptimeMs), i: 0, ts: null, resolve }));
       await this.play(new Int16Array((this.codec.sampleRate * 60) / 1000));
     }
   }
 
-  #receive(m: Buffer): void {
+  #receive(wire: Buffer): void {
     const now = wallMs();
+    const m = this.#srtp ? (isRtcp(wire) ? this.#srtp.in.unprotectRtcp(wire) : this.#srtp.in.unprotectRtp(wire)) : wire;
+    if (!m) return;
     if (isRtcp(m)) {
-      for (const p of parseRtcp(m)) {
+      // Malformed RTCP (or SRTCP arriving before the keys) is dropped: nothing from the network may throw here.
+      let packets;
+      try { packets = parseRtcp(m); } catch { return; }
+      for (const p of packets) {
         if (p.type === 'bye') this.#byeReceived = true;
         if (p.type === 'sr') this.#lastSr = { middle: ntpMiddle(p.ntpMs), atMs: now };
         if (p.type === 'sr' || p.type === 'rr') {

@@ -43,6 +43,8 @@ export interface SipAgentOptions {
    * we hang up. A 422 is answered with the interval its Min-SE asks for.
    */
   sessionExpiresS?: number;
+  /** SDES-SRTP (RFC 4568/3711): off, optional (keys offered on RTP/AVP), required (RTP/SAVP only). @default "off" */
+  srtp?: 'off' | 'optional' | 'required';
   drop?: UdpTransportOptions['drop'];
   onTrace?: UdpTransportOptions['onTrace'];
 }
@@ -122,7 +124,7 @@ export class SipAgent {
       } satisfies UdpTransportOptions & { tls?: SipAgentOptions['tls'] },
       logBuiltinEnabled: false,
       ...(o.auth ? { authorizationUsername: o.auth.username, authorizationPassword: o.auth.password } : {}),
-      sessionDescriptionHandlerFactory: () => new MediaSessionDescriptionHandler({ codecs: o.codecs ?? ['PCMU', 'PCMA'], localAddress }),
+      sessionDescriptionHandlerFactory: () => new MediaSessionDescriptionHandler({ codecs: o.codecs ?? ['PCMU', 'PCMA'], localAddress, srtp: o.srtp ?? 'off' }),
     });
     const agent = new SipAgent(ua, o, listeners);
     await ua.start();
@@ -213,10 +215,19 @@ export class SipAgent {
         if (s === SessionState.Terminated) {
           clearTimeout(timer);
           endedResolve(hungUpLocally ? 'local' : 'remote');
+          // Answered, but its SDP was unusable (sip.js ACKed and sent BYE): say why.
+          const failure = ((inviter as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler | undefined)?.failure;
+          if (failure) { reject(failure); return; }
           if (setup.answerMs === null) {
             const code = setup.finalStatus;
+            if (code === 488 && this.#o.srtp === 'required') {
+              reject(new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `call to ${target} failed: 488 ${setup.reason ?? ''}: the far end refused our RTP/SAVP (SRTP) offer`.trim(), { field: 'config.srtp', fix: 'the far end does not take SRTP: enable it there, or set config.srtp to "optional"', details: { status: code } }));
+              return;
+            }
             const auth = code === 401 || code === 407;
             reject(new VigilError(auth ? 'VIGIL_E_CHANNEL_AUTH' : code !== null && code >= 500 ? 'VIGIL_E_CHANNEL_UNREACHABLE' : 'VIGIL_E_CHANNEL_PROTOCOL', `call to ${target} failed: ${code ?? 'no final response'} ${setup.reason ?? ''}`.trim(), { fix: auth ? (this.#o.auth ? "the proxy refused our digest answer: check the target's authUsername and credentialsRef" : 'the proxy demands digest auth: set authUsername and credentialsRef on the target') : 'the far end refused the call', details: { status: code } }));
+          } else {
+            reject(new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `call to ${target} ended during setup`, { fix: 'the far end answered, then hung up before the call was established' }));
           }
         }
       });

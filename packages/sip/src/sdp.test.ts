@@ -22,4 +22,15 @@ describe('SDP', () => {
     expect(() => parseAnswer(answer([]).replace('m=audio 40000 RTP/AVP 8 101', 'm=audio 40000 RTP/AVP 18'))).toThrow(/no codec we speak/);
     expect(() => parseAnswer('v=0\r\n')).toThrow(/no audio m-line/);
   });
+
+  it('carries SDES keys (RFC 4568) on RTP/SAVP or, best effort, on RTP/AVP, and reads the answer\'s', () => {
+    const key = Buffer.alloc(30, 7).toString('base64');
+    const savp = buildOffer({ address: '10.0.0.1', port: 30000, codecs: ['PCMU'], sessionId: 7, version: 1, crypto: { savp: true, offers: [{ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', key }] } });
+    expect(savp).toContain('m=audio 30000 RTP/SAVP 0 101\r\n');
+    expect(savp).toContain(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}\r\n`);
+    expect(buildOffer({ address: '10.0.0.1', port: 30000, codecs: ['PCMU'], sessionId: 7, version: 1, crypto: { savp: false, offers: [{ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', key }] } })).toContain('RTP/AVP 0 101');
+    const a = parseAnswer(answer([`a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:${key}|2^20|1:4`]).replace('RTP/AVP', 'RTP/SAVP'));
+    expect(a.profile).toBe('RTP/SAVP');
+    expect(a.crypto).toEqual([{ tag: 2, suite: 'AES_CM_128_HMAC_SHA1_32', key }]);
+  });
 });

@@ -10,7 +10,14 @@ export interface AudioOffer {
   version: number;
   direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
   ptimeMs?: number;
+  /**
+   * SDES-SRTP (RFC 4568): our master keys as a=crypto lines. `savp` makes the profile RTP/SAVP (SRTP
+   * required); without it the keys ride on RTP/AVP (best effort: peers that understand them encrypt).
+   */
+  crypto?: { savp: boolean; offers: SdesCrypto[] };
 }
+
+export interface SdesCrypto { tag: number; suite: string; /** base64 of the 30-byte master key || salt */ key: string }
 
 const STATIC: Record<string, { pt: number; rtpmap: string }> = {
   PCMU: { pt: 0, rtpmap: 'PCMU/8000' },
@@ -32,7 +39,7 @@ export function buildOffer(o: AudioOffer): string {
     's=vigil',
     `c=IN IP4 ${o.address}`,
     't=0 0',
-    `m=audio ${o.port} RTP/AVP ${pts.join(' ')}`,
+    `m=audio ${o.port} ${o.crypto?.savp ? 'RTP/SAVP' : 'RTP/AVP'} ${pts.join(' ')}`,
     ...codecs.map((c) => `a=rtpmap:${c.pt} ${c.rtpmap}`),
     ...(codecs.some((c) => c.pt === 111) ? ['a=fmtp:111 minptime=10;useinbandfec=1'] : []),
     `a=rtpmap:${TELEPHONE_EVENT_PT} telephone-event/8000`,
@@ -43,6 +50,7 @@ export function buildOffer(o: AudioOffer): string {
     'a=rtcp-mux',
     `a=rtcp:${o.port}`,
     `a=${o.direction ?? 'sendrecv'}`,
+    ...(o.crypto?.offers ?? []).map((c) => `a=crypto:${c.tag} ${c.suite} inline:${c.key}`),
     '',
   ].join('\r\n');
 }
@@ -57,6 +65,10 @@ export interface AudioAnswer {
   ptimeMs: number | null;
   /** Where the far end wants RTCP: its RTP port with rtcp-mux, else a=rtcp, else RTP port + 1. */
   rtcpPort: number;
+  /** The m-line's profile: RTP/AVP, RTP/SAVP, … */
+  profile: string;
+  /** a=crypto lines of the audio stream (SDES), in order. */
+  crypto: SdesCrypto[];
 }
 
 export function parseAnswer(sdp: string): AudioAnswer {
@@ -64,7 +76,8 @@ export function parseAnswer(sdp: string): AudioAnswer {
   const bad = (why: string) => new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `SDP answer: ${why}`, { field: 'sdp', fix: 'the far end must answer with one audio stream it can send and receive' });
   let sessionAddr: string | undefined;
   let mediaAddr: string | undefined;
-  let m: { port: number; pts: number[] } | undefined;
+  let m: { port: number; pts: number[]; profile: string } | undefined;
+  const crypto: SdesCrypto[] = [];
   const rtpmap = new Map<number, string>();
   let direction: AudioAnswer['direction'] = 'sendrecv';
   let ptimeMs: number | null = null;
@@ -75,7 +88,7 @@ export function parseAnswer(sdp: string): AudioAnswer {
       if (m) break; // first audio stream only
       const parts = l.slice(2).split(/\s+/);
       if (parts[0] !== 'audio') continue;
-      m = { port: Number(parts[1]), pts: parts.slice(3).map(Number) };
+      m = { port: Number(parts[1]), pts: parts.slice(3).map(Number), profile: parts[2] ?? '' };
     } else if (l.startsWith('c=')) {
       const addr = l.split(/\s+/)[2];
       if (m) mediaAddr = addr; else sessionAddr = addr;
@@ -86,6 +99,10 @@ export function parseAnswer(sdp: string): AudioAnswer {
       direction = l.slice(2) as AudioAnswer['direction'];
     } else if (m && l.startsWith('a=ptime:')) {
       ptimeMs = Number(l.slice(8));
+    } else if (m && l.startsWith('a=crypto:')) {
+      // a=crypto:<tag> <suite> inline:<key||salt base64>[|lifetime][|MKI:length]
+      const c = /^a=crypto:(\d+)\s+(\S+)\s+inline:([A-Za-z0-9+/=]+)/.exec(l);
+      if (c) crypto.push({ tag: Number(c[1]), suite: c[2]!, key: c[3]! });
     } else if (m && l === 'a=rtcp-mux') {
       rtcpMux = true;
     } else if (m && l.startsWith('a=rtcp:')) {
@@ -106,5 +123,5 @@ export function parseAnswer(sdp: string): AudioAnswer {
   if (!codec) throw bad(`no codec we speak among payload types ${m.pts.join(' ')}`);
   const te = m.pts.find((pt) => rtpmap.get(pt) === 'TELEPHONE-EVENT') ?? null;
   const rtcpPort = rtcpMux ? m.port : rtcpAttr && Number.isInteger(rtcpAttr) && rtcpAttr > 0 && rtcpAttr < 65536 ? rtcpAttr : m.port + 1;
-  return { address, port: m.port, codec, telephoneEventPayloadType: te, direction, ptimeMs, rtcpPort };
+  return { address, port: m.port, codec, telephoneEventPayloadType: te, direction, ptimeMs, rtcpPort, profile: m.profile, crypto };
 }

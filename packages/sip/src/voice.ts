@@ -152,8 +152,9 @@ class SipVoiceSession implements ChatSession {
     return this.#reply(signal);
   }
 
-  async dtmf(digits: string): Promise<void> {
-    await this.#call.media.sendDigits(digits);
+  async dtmf(digits: string, { signal }: SendOptions): Promise<void> {
+    await orAbort(this.#call.media.sendDigits(digits), signal);
+    if (this.#remoteHungUp) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'the far end hung up while we sent digits', { fix: 'look at the IVR flow at this step' });
     this.#lastCallerEndMs = wallMs();
     this.#cursorMs = Math.max(this.#cursorMs, this.#lastCallerEndMs);
   }
@@ -279,6 +280,7 @@ export const sipVoiceDriver = {
       ...(ca || cfg.tlsServerName ? { tls: { ...(ca ? { ca } : {}), ...(cfg.tlsServerName ? { servername: cfg.tlsServerName } : {}) } } : {}),
       ...(cfg.domain ? { domain: cfg.domain } : {}),
       ...(cfg.sessionExpiresS ? { sessionExpiresS: cfg.sessionExpiresS } : {}),
+      ...(cfg.srtp ? { srtp: cfg.srtp } : {}),
     }).catch((e: unknown) => {
       throw e instanceof VigilError ? e : new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `cannot reach ${cfg.server ?? dial.host}: ${(e as Error).message}`, { fix: 'check config.server, config.transport and the TLS settings' });
     });
