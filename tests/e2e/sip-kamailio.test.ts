@@ -47,9 +47,9 @@ async function callAndCheck(a: SipAgent, target: string, uas: SippPeer): Promise
 }
 
 describe.skipIf(!KAMAILIO_READY || !SIPP)(`SIP through Kamailio${KAMAILIO_READY && SIPP ? '' : ' (skipped: apt-get install kamailio kamailio-websocket-modules kamailio-tls-modules sip-tester)'}`, () => {
-  it('answers the proxy\'s 407 digest challenge over UDP and keeps the call on its Record-Route path', async () => {
+  it.each(['udp', 'tcp'] as const)('answers the proxy\'s 407 digest challenge over %s and keeps the call on its Record-Route path', async (transport) => {
     const { uas, proxy } = await setup();
-    const { agent: a, trace } = await agent(proxy, {});
+    const { agent: a, trace } = await agent(proxy, { transport });
     await callAndCheck(a, `sip:ivr@127.0.0.1:${proxy.sipPort}`, uas);
     const invites = trace.filter((l) => l.startsWith('out INVITE '));
     expect(invites).toHaveLength(2); // challenged, then with Proxy-Authorization

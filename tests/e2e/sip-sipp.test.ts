@@ -92,10 +92,10 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(sent.filter((l) => l.startsWith('BYE '))).toHaveLength(1); // answered 2xx: ACK, then BYE
   });
 
-  it.each([[486, 'VIGIL_E_CHANNEL_PROTOCOL'], [503, 'VIGIL_E_CHANNEL_UNREACHABLE']])('reports a %i rejection with its status and code', async (status, code) => {
-    const peer = await startSippUas(`uas-${status}.xml`);
+  it.each([[486, 'VIGIL_E_CHANNEL_PROTOCOL', 'udp'], [503, 'VIGIL_E_CHANNEL_UNREACHABLE', 'udp'], [486, 'VIGIL_E_CHANNEL_PROTOCOL', 'tcp'], [503, 'VIGIL_E_CHANNEL_UNREACHABLE', 'tcp']] as const)('reports a %i rejection with its status and code (%s, over %s)', async (status, code, transport) => {
+    const peer = await startSippUas(`uas-${status}.xml`, 1, transport);
     cleanup.push(() => peer.kill());
-    const { agent, sent } = await agentFor(peer);
+    const { agent, sent } = await agentFor(peer, { transport });
     await expect(agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 })).rejects.toMatchObject({ code, details: { status } });
     await new Promise((r) => setTimeout(r, 200));
     expect(sent.filter((l) => l.startsWith('ACK '))).toHaveLength(1); // the non-2xx final response is acknowledged
@@ -145,10 +145,10 @@ describe.skipIf(!SIPP)(`SIP over UDP against SIPp${SIPP ? '' : ' (skipped: apt-g
     expect(await peer.exited, peer.output().slice(-1500)).toBe(0); // SIPp checked each Signal= and the BYE's Route
   });
 
-  it('detects a blind transfer (REFER), accepts it with 202 and reports the Refer-To target', async () => {
-    const peer = await startSippUas('uas-refer.xml');
+  it.each(['udp', 'tcp'] as const)('detects a blind transfer (REFER), accepts it with 202 and reports the Refer-To target (over %s)', async (transport) => {
+    const peer = await startSippUas('uas-refer.xml', 1, transport);
     cleanup.push(() => peer.kill());
-    const { agent } = await agentFor(peer);
+    const { agent } = await agentFor(peer, { transport });
     const call = await agent.call(`sip:ivr@127.0.0.1:${peer.port}`, { timeoutMs: 5000 });
     cleanup.push(() => call.media.close());
     const t = await Promise.race([call.transferred, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no REFER')), 5000))]);

@@ -4,6 +4,7 @@
  * with the journey's expected phrase, checks it, keys digits as RFC 4733, hangs up, and reports call setup,
  * voice turn and ASR timings with --json. A greeting that does not match is reported as a failure.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +19,11 @@ const READY = Boolean(SIPP) && existsSync(PROMPT) && existsSync('/usr/bin/pocket
 const peers: SippPeer[] = [];
 afterEach(() => { for (const p of peers.splice(0)) p.kill(); });
 
-async function ivr(dir: string, early = false): Promise<SippPeer> {
+async function ivr(dir: string, early = false, transport: 'udp' | 'tcp' = 'udp'): Promise<SippPeer> {
   const pcap = join(dir, 'greeting.pcap');
   writeRtpPcap(pcap, readWav(readFileSync(PROMPT)).samples);
   writeFileSync(join(dir, 'ivr.xml'), ivrScenario(pcap, { early }));
-  const peer = await startSippUas(join(dir, 'ivr.xml'));
+  const peer = await startSippUas(join(dir, 'ivr.xml'), 1, transport);
   peers.push(peer);
   return peer;
 }
@@ -64,10 +65,10 @@ describe.skipIf(!READY)(`voice journey over SIP${READY ? '' : ' (skipped: needs 
     expect(out.verdict).toBe('fail');
   });
 
-  it('hears a greeting played as early media (183 with SDP) before the answer', async () => {
+  it.each(['udp', 'tcp'] as const)('hears a greeting played as early media (183 with SDP) before the answer (over %s)', async (transport) => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-voice-'));
-    const peer = await ivr(dir, true);
-    const p = spawnVigil(['run', journey(dir, 'please enter your password followed by the pound key'), '--target', `sip:ivr@127.0.0.1:${peer.port}`, '--json'], {}, 'voice-journey-early');
+    const peer = await ivr(dir, true, transport);
+    const p = spawnVigil(['run', journey(dir, 'please enter your password followed by the pound key'), '--target', `sip:ivr@127.0.0.1:${peer.port}`, '--transport', transport, '--json'], {}, `voice-journey-early-${transport}`);
     const code = await p.exited;
     const out = JSON.parse(p.output()) as { verdict: string; events: Array<{ kind: string; timing?: { layer: string } & Record<string, number> }> };
     expect(out.verdict, p.output().slice(-1500)).toBe('pass');
@@ -107,5 +108,54 @@ describe.skipIf(!READY)(`voice journey over SIP${READY ? '' : ' (skipped: needs 
     const q = spawnVigil(['run', f, '--target', `sip:ivr@127.0.0.1:${ivr2.port}`, '--json'], {}, 'voice-journey-transfer-guard');
     expect(await q.exited).toBe(2);
     expect(q.output()).toContain('VIGIL_E_DIAL_NOT_ALLOWED');
+  });
+
+  it('measures a barge-in against an IVR that keeps talking, and fails max_barge_in_ms on it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-voice-'));
+    // "Thank you for calling Super Awesome Company, Waldo's premier provider of perfect products." — one
+    // 6.2 s stretch of speech (VAD v1: 125 ms to 6332 ms of the recording), then silence.
+    const wav = join(dir, 'menu.wav');
+    execFileSync('sox', ['/usr/share/asterisk/sounds/en/basic-pbx-ivr-main.wav', wav, 'trim', '0', '7']);
+    const pcap = join(dir, 'menu.pcap');
+    writeRtpPcap(pcap, readWav(readFileSync(wav)).samples);
+    writeFileSync(join(dir, 'menu.xml'), ivrScenario(pcap));
+    const peer = await startSippUas(join(dir, 'menu.xml'));
+    peers.push(peer);
+    const f = join(dir, 'barge.yaml');
+    writeFileSync(f, ['version: 1', 'name: barge-in', 'channel: voice', 'settings: { step_timeout_ms: 20000, stop_on_failure: false }', 'steps:',
+      '  - barge_in: { say: "agent", after_ms: 1000 }', '  - expect: { max_barge_in_ms: 800 }', '  - hangup: {}'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `sip:ivr@127.0.0.1:${peer.port}`, '--json'], {}, 'voice-journey-barge-in');
+    expect(await p.exited).toBe(1);
+    const out = JSON.parse(p.output()) as { verdict: string; events: Array<{ kind: string; assertion?: string; verdict?: string; message?: string; timing?: { layer: string } & Record<string, number> }> };
+    expect(out.verdict).toBe('fail');
+    const turn = out.events.find((e) => e.timing?.layer === 'voice_turn')!.timing!;
+    // We spoke ~1 s into the prompt (plus flite's leading silence); it went on to the end of its sentence.
+    expect(turn.bargeInStopMs).toBeGreaterThan(6207 - 1000 - 500);
+    expect(turn.bargeInStopMs).toBeLessThan(6207 - 1000 + 100);
+    expect(out.events.find((e) => e.kind === 'assertion' && e.assertion === 'max_barge_in_ms 800')).toMatchObject({ verdict: 'fail', message: expect.stringContaining('over the 800 ms limit') });
+  });
+
+  it('says a recorded WAV (say.wav) and times the IVR\'s answer from the end of our speech', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-voice-'));
+    const pcap = join(dir, 'answer.pcap');
+    writeRtpPcap(pcap, readWav(readFileSync('/usr/share/asterisk/sounds/en/pls-hold-while-try.wav')).samples);
+    // Answers 2.6 s after the ACK: our 1.9 s recording ("please enter the number you wish to call") ends first.
+    writeFileSync(join(dir, 'answer.xml'), ivrScenario(pcap, { playAfterMs: 2600 }));
+    const peer = await startSippUas(join(dir, 'answer.xml'));
+    peers.push(peer);
+    const f = join(dir, 'say-wav.yaml');
+    writeFileSync(f, ['version: 1', 'name: say-wav', 'channel: voice', 'settings: { step_timeout_ms: 20000 }', 'steps:',
+      '  - say: { wav: /usr/share/asterisk/sounds/en/vm-enter-num-to-call.wav }', '  - expect: { contains: "please hold while we try to connect you", ignore_case: true }', '  - hangup: {}'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `sip:ivr@127.0.0.1:${peer.port}`, '--json'], {}, 'voice-journey-say-wav');
+    const code = await p.exited;
+    const out = JSON.parse(p.output()) as { verdict: string; events: Array<{ kind: string; text?: string; speaker?: string; timing?: { layer: string } & Record<string, number> }> };
+    expect(out.verdict, p.output().slice(-1500)).toBe('pass');
+    expect(code).toBe(0);
+    expect(out.events.find((e) => e.kind === 'transcript' && e.speaker === 'caller')?.text).toBe('[audio vm-enter-num-to-call.wav]');
+    const turn = out.events.find((e) => e.timing?.layer === 'voice_turn')!.timing!;
+    // 2.6 s after the ACK minus our ~1.9 s of speech (from about the ACK on), plus the prompt's lead-in.
+    expect(turn.turnLatencyMs).toBeGreaterThan(300);
+    expect(turn.turnLatencyMs).toBeLessThan(1500);
+    expect(await peer.exited).toBe(0);
   });
 });

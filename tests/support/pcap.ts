@@ -82,7 +82,7 @@ const BYE = `  <recv request="BYE" />
  * A SIPp UAS scenario that plays `pcap` and waits for the caller's BYE. `early`: it sends 183 with SDP, plays
  * the greeting as early media, and answers `answerAfterMs` later; otherwise it rings, answers, then plays.
  */
-export function ivrScenario(pcap: string, o: { early?: boolean; answerAfterMs?: number } = {}): string {
+export function ivrScenario(pcap: string, o: { early?: boolean; answerAfterMs?: number; playAfterMs?: number } = {}): string {
   if (o.early) {
     return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
@@ -127,7 +127,7 @@ ${BYE}</scenario>
   </send>
   <pause milliseconds="100"/>
 ${ANSWER}  <recv request="ACK" />
-  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
+${o.playAfterMs ? `  <pause milliseconds="${o.playAfterMs}"/>\n` : ''}  <nop><action><exec play_pcap_audio="${pcap}"/></action></nop>
 ${BYE}</scenario>
 `;
 }

@@ -110,6 +110,10 @@ describe('voice journeys', () => {
     ]);
     const bad = (step: string) => issuesOf(`version: 1\nname: v\nchannel: voice\nsteps:\n  - listen: {}\n  - ${step}\n`)[0];
     expect(bad('wait_for_silence: 20')).toMatchObject({ field: 'steps[1].wait_for_silence' });
+    expect(bad('say: { wav: prompts/a.wav }')).toMatchObject({ field: 'steps[1].say.wav' });
+    expect(bad('say: { text: hi, wav: /a.wav }')).toMatchObject({ field: 'steps[1].say' });
+    expect(parseJourney('version: 1\nname: v\nchannel: voice\nsteps:\n  - say: { wav: /srv/a.WAV }\n').journey.steps[0]).toMatchObject({ kind: 'say', wav: '/srv/a.WAV', text: '[audio a.WAV]' });
+    expect(issuesOf('version: 1\nname: c\nchannel: chat\nsteps:\n  - say: { wav: /srv/a.wav }\n')[0]).toMatchObject({ field: 'steps[0].say.wav' });
     expect(bad('barge_in: { after_ms: 100 }')).toMatchObject({ field: 'steps[1].barge_in.say' });
     expect(bad('barge_in: { say: hi, after_ms: -1 }')).toMatchObject({ field: 'steps[1].barge_in.after_ms' });
     expect(bad('hold: forever')).toMatchObject({ field: 'steps[1].hold' });

@@ -43,7 +43,8 @@ export type Assertion =
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
 
 export type Step =
-  | { kind: 'say'; text: string; name?: string }
+  /** The caller's text (chat: sent; voice: spoken with TTS), or, voice only, a recorded WAV file played as is. */
+  | { kind: 'say'; text: string; wav?: string; name?: string }
   | { kind: 'expect'; assertions: Assertion[]; name?: string }
   | { kind: 'wait'; ms: number; name?: string }
   /** Voice: wait for the far end's next utterance (e.g. the IVR greeting) and transcribe it. */
@@ -238,6 +239,16 @@ function parseStep(c: Collector, path: Path, raw: unknown): Step | undefined {
   const p = [...path, kind];
   switch (kind) {
     case 'say':
+      if (isObj(v)) {
+        checkKeys(c, p, v, ['text', 'wav'], 'a say step');
+        if ((v.text === undefined) === (v.wav === undefined)) { c.add(p, 'say takes either text or wav: { text: "..." } or { wav: "/path/recording.wav" }'); return undefined; }
+        if (v.wav !== undefined) {
+          if (typeof v.wav !== 'string' || !/^\/\S+\.wav$/i.test(v.wav)) { c.add([...p, 'wav'], 'say.wav must be an absolute path to a .wav file on the probe host'); return undefined; }
+          return { kind: 'say', text: `[audio ${v.wav.split('/').pop()}]`, wav: v.wav, name };
+        }
+        if (typeof v.text !== 'string' || v.text.trim() === '') { c.add([...p, 'text'], 'say.text must be the non-empty text the caller sends'); return undefined; }
+        return { kind: 'say', text: v.text, name };
+      }
       if (typeof v !== 'string' || v.trim() === '') { c.add(p, 'say must be the non-empty text the caller sends'); return undefined; }
       return { kind: 'say', text: v, name };
     case 'expect': {
@@ -337,6 +348,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     else raw.steps.forEach((s, i) => { const st = parseStep(c, ['steps', i], s); if (st) steps.push(st); });
     const replying = family === 'voice' ? ['say', 'listen', 'barge_in'] : ['say'];
     steps.forEach((s, i) => {
+      if (s.kind === 'say' && s.wav && family !== 'voice') c.add(['steps', i, 'say', 'wav'], 'a chat journey says text; recorded audio (say.wav) needs channel: voice');
       if (!(CHANNEL_STEPS[family] as readonly string[]).includes(s.kind)) c.add(['steps', i, s.kind], `a ${family} journey has no ${s.kind} steps; use one of: ${CHANNEL_STEPS[family].join(', ')}`, 'key');
     });
     if (steps.length > 0 && !steps.some((s) => replying.includes(s.kind))) c.add(['steps'], `a ${family} journey needs at least one ${replying.join(' or ')} step`);

@@ -24,6 +24,8 @@ export interface ChatSession {
   listen?(opts: SendOptions): Promise<ChatReply>;
   dtmf?(digits: string, opts: SendOptions): Promise<void>;
   hangup?(): Promise<void>;
+  /** Voice: plays a recorded WAV as the caller's turn and waits for the answer, like `send`. */
+  sendAudio?(wavFile: string, opts: SendOptions): Promise<ChatReply>;
   /** Voice: resolves once the far end has been silent for `ms`. */
   waitForSilence?(ms: number, opts: SendOptions): Promise<void>;
   /** Voice: speaks over the far end's next utterance `afterMs` into it; the reply carries bargeInStopMs. */
@@ -132,7 +134,8 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
         case 'say': {
           await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: step.text });
           const s = session;
-          const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.send(step.text, { signal }));
+          if (step.wav && !s.sendAudio) throw unsupported('play recorded audio');
+          const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => (step.wav ? s.sendAudio!(step.wav, { signal }) : s.send(step.text, { signal })));
           stepVerdicts.push(...(await replied(i, reply)));
           break;
         }

@@ -58,7 +58,19 @@ export function journeyJsonSchema(): Record<string, unknown> {
       assertion,
       step: {
         oneOf: [
-          { type: 'object', required: ['say'], additionalProperties: false, properties: { say: { type: 'string', minLength: 1 }, ...named } },
+          {
+            type: 'object', required: ['say'], additionalProperties: false,
+            properties: {
+              say: {
+                oneOf: [
+                  { type: 'string', minLength: 1 },
+                  { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', minLength: 1 } } },
+                  { type: 'object', required: ['wav'], additionalProperties: false, properties: { wav: { type: 'string', pattern: '^/\\S+\\.[wW][aA][vV]$', description: 'voice: a recording on the probe host, played as the caller' } } },
+                ],
+              },
+              ...named,
+            },
+          },
           {
             type: 'object', required: ['expect'], additionalProperties: false,
             properties: { expect: { oneOf: [{ $ref: '#/$defs/assertion' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/assertion' } }] }, ...named },

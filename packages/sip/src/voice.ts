@@ -8,7 +8,7 @@ import { resolveCredential } from '@vigil/chat';
 import type { LayerTiming, TargetSpec } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { ChatReply, ChatSession, SendOptions } from '@vigil/journey';
-import { detectSpeech, measureTurns, type PcmAudio } from '@vigil/media';
+import { detectSpeech, measureTurns, readWav, resample, type PcmAudio } from '@vigil/media';
 import { EspeakSynthesizer, FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
 import { readFile } from 'node:fs/promises';
 import { SipAgent, type Call, type SipTransportName } from './caller.ts';
@@ -141,6 +141,20 @@ class SipVoiceSession implements ChatSession {
 
   async send(text: string, { signal }: SendOptions): Promise<ChatReply> {
     const audio = await this.#tts.synthesize(text, { sampleRate: this.#call.media.codec.sampleRate, signal });
+    return this.#speak(audio, signal);
+  }
+
+  async sendAudio(wavFile: string, { signal }: SendOptions): Promise<ChatReply> {
+    let wav: PcmAudio;
+    try { wav = readWav(await readFile(wavFile)); } catch (e) {
+      throw new VigilError('VIGIL_E_JOURNEY_INVALID', `cannot play say.wav ${wavFile}: ${(e as Error).message}`, { field: 'say.wav', fix: 'put a 16-bit PCM WAV file at that path on the probe host' });
+    }
+    const rate = this.#call.media.codec.sampleRate;
+    const mono = wav.channels === 1 ? wav.samples : Int16Array.from({ length: Math.floor(wav.samples.length / wav.channels) }, (_, i) => wav.samples[i * wav.channels]!);
+    return this.#speak({ sampleRate: rate, channels: 1, samples: wav.sampleRate === rate ? mono : resample(mono, wav.sampleRate, rate) }, signal);
+  }
+
+  async #speak(audio: PcmAudio, signal: AbortSignal): Promise<ChatReply> {
     const speech = detectSpeech(audio.samples, audio.sampleRate);
     const played = await this.#call.media.play(audio.samples);
     this.#lastCallerEndMs = played.startMs + (speech.at(-1)?.endMs ?? (audio.samples.length * 1000) / audio.sampleRate);
