@@ -43,6 +43,7 @@ describe.skipIf(!READY)(`voice journey against baresip${READY ? '' : ' (skipped:
     expect(out.events.some((e) => e.kind === 'transcript' && e.text === '[HANGUP]')).toBe(true);
     const turn = out.events.find((e) => e.timing?.layer === 'voice_turn')!.timing!;
     expect(turn.timeToFirstAudioMs).toBeLessThan(500);
+    expect(out.events.find((e) => e.timing?.layer === 'call_end')?.timing).toMatchObject({ endedBy: 'remote', srtpSuite: '' });
     const log = peer.output();
     expect([...log.matchAll(/received event: '(.)' \(end=1\)/g)].map((m) => m[1]).join('')).toBe('1234#');
     // baresip's own SIP trace: it sent BYE and received our 200 for it.

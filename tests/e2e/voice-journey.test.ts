@@ -51,6 +51,12 @@ describe.skipIf(!READY)(`voice journey over SIP${READY ? '' : ' (skipped: needs 
     expect(turn.timeToFirstAudioMs).toBeGreaterThan(0);
     expect(turn.timeToFirstAudioMs).toBeLessThan(1000);
     expect(timings.some((t) => t.layer === 'asr')).toBe(true);
+    expect(setup.finalStatus).toBe(200);
+    const end = timings.find((t) => t.layer === 'call_end') as unknown as { durationMs: number; endedBy: string; packetsReceived: number; mos: number; lossPercent: number };
+    expect(end).toMatchObject({ endedBy: 'local', lossPercent: 0 });
+    expect(end.durationMs).toBeGreaterThan(3000); // the 3.3 s prompt, the silence after it, the digits
+    expect(end.packetsReceived).toBeGreaterThan(100);
+    expect(end.mos).toBeGreaterThan(4);
     expect(out.events.find((e) => e.kind === 'transcript' && e.speaker === 'bot')?.text).toBe('please enter your password followed by the pound key');
     expect(out.events.some((e) => e.kind === 'transcript' && e.text === '[DTMF 1234#]')).toBe(true);
     expect(await peer.exited).toBe(0); // SIPp got its BYE

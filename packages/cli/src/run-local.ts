@@ -107,6 +107,7 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
       case 'timing':
         if (b.timing.layer === 'chat_turn') say(`    timing: first token ${b.timing.timeToFirstTokenMs.toFixed(0)} ms, full reply ${b.timing.timeToFullReplyMs.toFixed(0)} ms`);
         else if (b.timing.layer === 'call_setup') say(`    call setup: post-dial delay ${b.timing.postDialDelayMs.toFixed(0)} ms, answer ${b.timing.answerMs.toFixed(0)} ms, setup ${b.timing.setupMs.toFixed(0)} ms`);
+        else if (b.timing.layer === 'call_end') say(`    call end: ${(b.timing.durationMs / 1000).toFixed(1)} s, hung up by ${b.timing.endedBy === 'local' ? 'us' : 'the far end'}, loss ${b.timing.lossPercent.toFixed(1)} %, jitter ${b.timing.jitterMs.toFixed(1)} ms, MOS ${b.timing.mos.toFixed(2)}${b.timing.srtpSuite ? `, ${b.timing.srtpSuite}` : ''}`);
         else if (b.timing.layer === 'voice_turn') say(`    voice: ${b.timing.timeToFirstAudioMs ? `first audio ${b.timing.timeToFirstAudioMs.toFixed(0)} ms` : `turn latency ${b.timing.turnLatencyMs.toFixed(0)} ms`}`);
         else if (b.timing.layer === 'asr') say(`    asr: ${b.timing.finalTranscriptMs.toFixed(0)} ms`);
         break;

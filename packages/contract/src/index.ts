@@ -85,7 +85,9 @@ export type LayerTiming =
   /** One chat exchange. First token: request sent → first reply byte/token. Full reply: → last byte/token. */
   | { layer: 'chat_turn'; timeToFirstTokenMs: number; timeToFullReplyMs: number; streamed: boolean; replyChars: number }
   /** SIP setup. Post-dial delay: INVITE → first 18x. Answer: INVITE → 200. Setup: INVITE → ACK. */
-  | { layer: 'call_setup'; postDialDelayMs: number; answerMs: number; setupMs: number }
+  | { layer: 'call_setup'; postDialDelayMs: number; answerMs: number; setupMs: number; finalStatus?: number; earlyMedia?: boolean }
+  /** The call as a whole, when it ends: answer → BYE, who hung up, media quality over the call. */
+  | { layer: 'call_end'; durationMs: number; endedBy: 'local' | 'remote'; lossPercent: number; jitterMs: number; rttMs: number; mos: number; packetsReceived: number; srtpSuite: string }
   /** Caller's last speech sample → the bot's final transcript. */
   | { layer: 'asr'; finalTranscriptMs: number }
   | { layer: 'llm'; timeToFirstTokenMs: number; totalMs: number }
@@ -104,6 +106,7 @@ export const LAYER_METRICS: { [L in Layer]: Record<string, keyof Extract<LayerTi
   llm: { time_to_first_token: 'timeToFirstTokenMs', total: 'totalMs' },
   tts: { time_to_first_byte: 'timeToFirstByteMs' },
   voice_turn: { turn_latency: 'turnLatencyMs', time_to_first_audio: 'timeToFirstAudioMs', barge_in_stop: 'bargeInStopMs' },
+  call_end: { duration: 'durationMs', jitter: 'jitterMs', rtt: 'rttMs' },
 };
 
 /** Flattens a timing to (metric, valueMs) pairs, skipping durations that were not measured (0 on the wire). */
@@ -124,6 +127,7 @@ const LAYER_WIRE_FIELD = {
   llm: 'llm',
   tts: 'tts',
   voice_turn: 'voiceTurn',
+  call_end: 'callEnd',
 } as const satisfies Record<Layer, string>;
 
 function timingToWire(stepIndex: number, t: LayerTiming): WireTiming {

@@ -20,7 +20,8 @@ export interface SendOptions {
  */
 export interface ChatSession {
   send(text: string, opts: SendOptions): Promise<ChatReply>;
-  close(): Promise<void>;
+  /** Ends the session; may return timings known only at the end (e.g. a call's duration and quality). */
+  close(): Promise<void | { timings?: LayerTiming[] }>;
   listen?(opts: SendOptions): Promise<ChatReply>;
   dtmf?(digits: string, opts: SendOptions): Promise<void>;
   hangup?(): Promise<void>;
@@ -225,7 +226,11 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     else if (verdict !== 'pass' && journey.settings.stopOnFailure) break;
   }
 
-  if (session) await session.close().catch(() => undefined);
+  if (session) {
+    const closed = await session.close().catch(() => undefined);
+    const lastStep = Math.max(0, Math.min(journey.steps.length - 1, verdicts.length - 1));
+    for (const t of (closed && closed.timings) ?? []) await emit({ kind: 'timing', stepIndex: lastStep, timing: t });
+  }
   const summary: RunSummary = {
     verdict: error ? 'error' : verdicts.length === 0 ? 'error' : worstVerdict(verdicts),
     durationMs: performance.now() - t0,

@@ -72,8 +72,10 @@ export interface Transfer {
 export interface Call {
   readonly media: MediaSession;
   readonly setup: CallSetup;
-  /** Resolves when the far end hangs up (BYE received). */
+  /** Resolves when the call ends: 'remote' when the far end hung up, 'local' when we did. */
   readonly ended: Promise<'remote' | 'local'>;
+  /** Wall-clock ms (Unix) at which the call ended; null while it lasts. */
+  readonly endedAtMs: number | null;
   /** Transfers the far end asked for (REFER), in order; each was accepted (202) and recorded. */
   readonly transfers: Transfer[];
   /** Resolves at the first REFER. */
@@ -206,7 +208,8 @@ export class SipAgent {
       },
     };
     let endedResolve!: (v: 'remote' | 'local') => void;
-    const ended = new Promise<'remote' | 'local'>((r) => { endedResolve = r; });
+    let endedAtMs: number | null = null;
+    const ended = new Promise<'remote' | 'local'>((r) => { endedResolve = (v) => { endedAtMs ??= performance.timeOrigin + performance.now(); r(v); }; });
     let hungUpLocally = false;
     const established = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { void inviter.cancel().catch(() => undefined); reject(new VigilError('VIGIL_E_CHANNEL_TIMEOUT', `no answer from ${target} within ${o.timeoutMs ?? 30_000} ms`, { fix: 'check the number and the trunk' })); }, o.timeoutMs ?? 30_000);
@@ -293,6 +296,7 @@ export class SipAgent {
     }
     const call: Call = {
       media, setup, ended, transfers, transferred, sessionTimer,
+      get endedAtMs() { return endedAtMs; },
       get heldByRemote() { return sdh.remoteHold; },
       hold: (on: boolean) => reinvite({ hold: on }),
       async followTransfer(t?: Transfer, fo: { timeoutMs?: number } = {}): Promise<Call> {

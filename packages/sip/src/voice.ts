@@ -84,7 +84,7 @@ class SipVoiceSession implements ChatSession {
     // With early media the greeting may start before the answer: listen from the INVITE on.
     this.#cursorMs = s.earlyMedia ? this.#inviteAtMs : answerAtMs;
     void call.ended.then((by) => { if (by === 'remote' && this.#call === call) this.#endedRemotely = true; });
-    this.openTimings = [{ layer: 'call_setup', postDialDelayMs: s.postDialDelayMs ?? 0, answerMs: s.answerMs ?? 0, setupMs: s.setupMs ?? 0 }];
+    this.openTimings = [{ layer: 'call_setup', postDialDelayMs: s.postDialDelayMs ?? 0, answerMs: s.answerMs ?? 0, setupMs: s.setupMs ?? 0, finalStatus: s.finalStatus ?? 0, earlyMedia: s.earlyMedia }];
   }
 
   /** The far end's next utterance after the cursor, once followed by silenceMs of silence. */
@@ -265,12 +265,22 @@ class SipVoiceSession implements ChatSession {
 
   get #remoteHungUp(): boolean { return this.#call.media.byeReceived || this.#endedRemotely; }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  async close(): Promise<{ timings: LayerTiming[] } | undefined> {
+    if (this.#closed) return undefined;
     this.#closed = true;
-    await this.#call.hangup().catch(() => undefined);
-    await this.#call.media.close().catch(() => undefined);
+    const call = this.#call;
+    await call.hangup().catch(() => undefined);
+    const q = call.media.quality();
+    const srtp = call.media.srtp;
+    await call.media.close().catch(() => undefined);
     await this.#agent.stop().catch(() => undefined);
+    const endedBy = this.#endedRemotely ? 'remote' as const : 'local' as const;
+    return {
+      timings: [{
+        layer: 'call_end', durationMs: Math.max(0, (call.endedAtMs ?? wallMs()) - this.#answerAtMs), endedBy,
+        lossPercent: q.lossPercent, jitterMs: q.jitterMs, rttMs: q.rttMs ?? 0, mos: q.mos, packetsReceived: q.packetsReceived, srtpSuite: srtp?.suite ?? '',
+      }],
+    };
   }
 }
 

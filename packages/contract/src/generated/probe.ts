@@ -4,6 +4,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { Artifact as _vigil_v1_Artifact, Artifact__Output as _vigil_v1_Artifact__Output } from './vigil/v1/Artifact.ts';
 import type { AsrTiming as _vigil_v1_AsrTiming, AsrTiming__Output as _vigil_v1_AsrTiming__Output } from './vigil/v1/AsrTiming.ts';
 import type { AssertionOutcome as _vigil_v1_AssertionOutcome, AssertionOutcome__Output as _vigil_v1_AssertionOutcome__Output } from './vigil/v1/AssertionOutcome.ts';
+import type { CallEndTiming as _vigil_v1_CallEndTiming, CallEndTiming__Output as _vigil_v1_CallEndTiming__Output } from './vigil/v1/CallEndTiming.ts';
 import type { CallSetupTiming as _vigil_v1_CallSetupTiming, CallSetupTiming__Output as _vigil_v1_CallSetupTiming__Output } from './vigil/v1/CallSetupTiming.ts';
 import type { ChatTurnTiming as _vigil_v1_ChatTurnTiming, ChatTurnTiming__Output as _vigil_v1_ChatTurnTiming__Output } from './vigil/v1/ChatTurnTiming.ts';
 import type { HeartbeatRequest as _vigil_v1_HeartbeatRequest, HeartbeatRequest__Output as _vigil_v1_HeartbeatRequest__Output } from './vigil/v1/HeartbeatRequest.ts';
@@ -34,6 +35,7 @@ export interface ProtoGrpcType {
       Artifact: MessageTypeDefinition<_vigil_v1_Artifact, _vigil_v1_Artifact__Output>
       AsrTiming: MessageTypeDefinition<_vigil_v1_AsrTiming, _vigil_v1_AsrTiming__Output>
       AssertionOutcome: MessageTypeDefinition<_vigil_v1_AssertionOutcome, _vigil_v1_AssertionOutcome__Output>
+      CallEndTiming: MessageTypeDefinition<_vigil_v1_CallEndTiming, _vigil_v1_CallEndTiming__Output>
       CallSetupTiming: MessageTypeDefinition<_vigil_v1_CallSetupTiming, _vigil_v1_CallSetupTiming__Output>
       ChatTurnTiming: MessageTypeDefinition<_vigil_v1_ChatTurnTiming, _vigil_v1_ChatTurnTiming__Output>
       HeartbeatRequest: MessageTypeDefinition<_vigil_v1_HeartbeatRequest, _vigil_v1_HeartbeatRequest__Output>

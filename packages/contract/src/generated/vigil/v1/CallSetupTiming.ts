@@ -17,6 +17,14 @@ export interface CallSetupTiming {
    * INVITE sent to ACK sent.
    */
   'setupMs'?: (number | string);
+  /**
+   * The final response to the INVITE (200 when answered).
+   */
+  'finalStatus'?: (number);
+  /**
+   * Whether the far end sent media before answering (183 with SDP).
+   */
+  'earlyMedia'?: (boolean);
 }
 
 /**
@@ -35,4 +43,12 @@ export interface CallSetupTiming__Output {
    * INVITE sent to ACK sent.
    */
   'setupMs': (number);
+  /**
+   * The final response to the INVITE (200 when answered).
+   */
+  'finalStatus': (number);
+  /**
+   * Whether the far end sent media before answering (183 with SDP).
+   */
+  'earlyMedia': (boolean);
 }

@@ -6,6 +6,7 @@ import type { AsrTiming as _vigil_v1_AsrTiming, AsrTiming__Output as _vigil_v1_A
 import type { LlmTiming as _vigil_v1_LlmTiming, LlmTiming__Output as _vigil_v1_LlmTiming__Output } from '../../vigil/v1/LlmTiming.ts';
 import type { TtsTiming as _vigil_v1_TtsTiming, TtsTiming__Output as _vigil_v1_TtsTiming__Output } from '../../vigil/v1/TtsTiming.ts';
 import type { VoiceTurnTiming as _vigil_v1_VoiceTurnTiming, VoiceTurnTiming__Output as _vigil_v1_VoiceTurnTiming__Output } from '../../vigil/v1/VoiceTurnTiming.ts';
+import type { CallEndTiming as _vigil_v1_CallEndTiming, CallEndTiming__Output as _vigil_v1_CallEndTiming__Output } from '../../vigil/v1/CallEndTiming.ts';
 
 /**
  * Per-layer timings: one union, defined once. Mirrored by the TypeScript `LayerTiming` union in
@@ -19,7 +20,8 @@ export interface LayerTiming {
   'llm'?: (_vigil_v1_LlmTiming | null);
   'tts'?: (_vigil_v1_TtsTiming | null);
   'voiceTurn'?: (_vigil_v1_VoiceTurnTiming | null);
-  'layer'?: "chatTurn"|"callSetup"|"asr"|"llm"|"tts"|"voiceTurn";
+  'callEnd'?: (_vigil_v1_CallEndTiming | null);
+  'layer'?: "chatTurn"|"callSetup"|"asr"|"llm"|"tts"|"voiceTurn"|"callEnd";
 }
 
 /**
@@ -34,5 +36,6 @@ export interface LayerTiming__Output {
   'llm'?: (_vigil_v1_LlmTiming__Output | null);
   'tts'?: (_vigil_v1_TtsTiming__Output | null);
   'voiceTurn'?: (_vigil_v1_VoiceTurnTiming__Output | null);
-  'layer'?: "chatTurn"|"callSetup"|"asr"|"llm"|"tts"|"voiceTurn";
+  'callEnd'?: (_vigil_v1_CallEndTiming__Output | null);
+  'layer'?: "chatTurn"|"callSetup"|"asr"|"llm"|"tts"|"voiceTurn"|"callEnd";
 }
