@@ -80,6 +80,8 @@ export class MediaSession {
   #rtcpTimer: NodeJS.Timeout | undefined;
   #byeReceived = false;
   #srtp: { out: SrtpContext; in: SrtpContext } | undefined;
+  /** Called when an RFC 4733 digit completes (its end packet arrived), with the wall-clock ms it did. */
+  onDigit: ((digit: string, atMs: number) => void) | undefined;
 
   private constructor(sock: dgram.Socket, o: MediaSessionOptions) {
     this.#sock = sock;
@@ -236,7 +238,10 @@ export class MediaSession {
     if (p.payloadType === this.#o.telephoneEventPayloadType) {
       if (!this.stats.push(p, now, false)) return;
       const d = this.digits.push(p.timestamp, p.payload, p.marker);
-      if (d) this.recorder.event(now - this.#t0Ms, 'dtmf_received', { digit: d });
+      if (d) {
+        this.recorder.event(now - this.#t0Ms, 'dtmf_received', { digit: d });
+        this.onDigit?.(d, now);
+      }
       return;
     }
     if (p.payloadType !== this.codec.payloadType) return;

@@ -103,6 +103,7 @@ export class SipAgent {
   readonly #o: SipAgentOptions;
   readonly #listeners: Set<(dir: 'out' | 'in', m: string, at: number) => void>;
   #registerer: Registerer | undefined;
+  readonly #pendingByes = new Set<Promise<void>>();
 
   private constructor(ua: UserAgent, o: SipAgentOptions, listeners: Set<(dir: 'out' | 'in', m: string, at: number) => void>) {
     this.ua = ua;
@@ -258,6 +259,7 @@ export class SipAgent {
     }
     const sdh = (inviter as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler;
     const media = sdh.media!;
+    const pendingByes = this.#pendingByes;
     const callOnce = (t: string, co: Parameters<SipAgent['call']>[1] & { sessionExpiresS?: number | undefined; referral?: Referral }) => this.#callOnce(t, co);
     const se = answer200 ? /^(?:Session-Expires|x):\s*(\d+)\s*(?:;\s*refresher=(uac|uas))?/im.exec(answer200) : null;
     const sessionTimer: { expiresS: number; refresher: 'uac' | 'uas'; refreshes: number } | null = se ? { expiresS: Number(se[1]), refresher: (se[2] as 'uac' | 'uas' | undefined) ?? 'uac', refreshes: 0 } : null;
@@ -306,7 +308,8 @@ export class SipAgent {
         const next = await callOnce(tr.referTo, { timeoutMs: fo.timeoutMs ?? o.timeoutMs, sessionExpiresS: o.sessionExpiresS, referral });
         if (typeof next === 'string' || !('media' in next)) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `the transfer target ${tr.referTo} redirected or refused the session interval`, { fix: 'look at the transfer target' });
         // Blind transfer: the transferor ends the old call on our NOTIFY 200; if it does not, we do.
-        void Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]).then(() => call.hangup()).then(() => media.close());
+        const settle: Promise<void> = Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]).then(() => call.hangup()).then(() => media.close()).finally(() => pendingByes.delete(settle));
+        pendingByes.add(settle);
         return next;
       },
       async sendInfoDtmf(digits: string, durationMs = 160) {
@@ -323,11 +326,16 @@ export class SipAgent {
       async hangup() {
         if (inviter.state !== SessionState.Established) return;
         hungUpLocally = true;
-        // Wait for the BYE's final response: stopping earlier would drop the BYE's retransmissions.
-        await new Promise<void>((resolve) => {
-          void inviter.bye({ requestDelegate: { onAccept: () => resolve(), onReject: () => resolve() } }).catch(() => resolve());
-          setTimeout(resolve, 32_000);
+        // Wait for the BYE's final response: stopping earlier would drop the BYE's retransmissions. stop()
+        // waits for BYEs still in flight too.
+        const bye = new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 32_000);
+          const done = () => { clearTimeout(timer); resolve(); };
+          void inviter.bye({ requestDelegate: { onAccept: done, onReject: done } }).catch(done);
         });
+        pendingByes.add(bye);
+        await bye;
+        pendingByes.delete(bye);
       },
     };
     return call;
@@ -358,6 +366,7 @@ export class SipAgent {
   }
 
   async stop(): Promise<void> {
+    await Promise.all([...this.#pendingByes]);
     const r = this.#registerer;
     this.#registerer = undefined;
     if (r) {

@@ -6,3 +6,4 @@ export { parseDialTarget, assertDialAllowed, type DialTarget } from './dial-guar
 export { TcpTransport, TlsTransport, frameMessages, type TcpTransportOptions } from './transport-tcp.ts';
 export { WsTransport, type WsTransportOptions } from './transport-ws.ts';
 export { sipVoiceDriver, type VoiceTargetConfig, type VoiceOpenContext } from './voice.ts';
+export { SipServer, type SipServerOptions, type IncomingCall } from './answerer.ts';

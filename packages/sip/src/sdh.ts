@@ -110,8 +110,12 @@ export class MediaSessionDescriptionHandler implements SessionDescriptionHandler
       this.#applyCrypto(answer);
       return;
     }
+    // Answering a call (we are the UAS): the first description is the caller's offer; the next
+    // getDescription() produces our answer from it.
+    const initialOffer = !this.#answer && !this.#awaitingAnswer;
     this.#awaitingAnswer = false;
     this.#media ??= await MediaSession.open({ codec: createCodec(answer.codec.name), host: this.#o.localAddress });
+    if (initialOffer) this.#remoteOffer = answer;
     const first = !this.#answer;
     this.#answer = answer;
     const codecChanged = this.#media.codec.name !== answer.codec.name || this.#media.codec.payloadType !== answer.codec.payloadType;
