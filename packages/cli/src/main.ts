@@ -15,6 +15,9 @@ const HELP = `vigil — continuous CX assurance
   vigil demo [--runs N] [--interval-ms MS]
         Plane + local probe + reference bot + example journeys on a schedule (PGlite / in-process bus
         unless DATABASE_URL / NATS_URL are set). --runs N exits after N finished runs (1 if any failed).
+  vigil contact-center [--host H] [--sip-port N] [--http-port N] [--menu-timeout-ms MS]
+        The reference contact center: a SIP IVR (DTMF menu, transfer by REFER to an agent queue) with
+        per-call ground truth and fault switches on its HTTP API (GET /v1/calls, PUT /v1/faults).
   vigil plane                     Start the control plane (configuration from the environment).
   vigil probe [--config FILE]     Start a probe (environment overrides the file).
   vigil journeys push <file>...   Push journey versions to the plane (VIGIL_API_URL, VIGIL_API_TOKEN).
@@ -73,6 +76,21 @@ async function main(argv: string[]): Promise<void> {
       const verdicts = await followRuns(demo, runs, process.stdout, abort.signal);
       await demo.stop();
       return process.exit(verdicts.every((v) => v === 'pass') ? 0 : 1);
+    }
+    case 'contact-center': {
+      const { startContactCenter, serveApi } = await import('@vigil/refcc');
+      const { values } = parseArgs({ args: rest, options: { host: { type: 'string' }, 'sip-port': { type: 'string' }, 'http-port': { type: 'string' }, 'menu-timeout-ms': { type: 'string' } } });
+      const num = (name: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new VigilError('VIGIL_E_REQUEST_INVALID', `--${name} must be a whole number, got ${v}`, { field: `--${name}`, fix: 'e.g. 5070' });
+        return n;
+      };
+      const cc = await startContactCenter({ host: values.host, sipPort: num('sip-port', values['sip-port']), menuTimeoutMs: num('menu-timeout-ms', values['menu-timeout-ms']) });
+      const api = await serveApi(cc, { host: values.host, port: num('http-port', values['http-port']) });
+      process.stdout.write(`contact center up\n  IVR          ${cc.ivrUri}\n  agent queue  ${cc.agentsUri}\n  API          ${api.url} (GET /v1/calls, GET /v1/agent-desktop/events, PUT /v1/faults)\n`);
+      onSignals(async () => { await api.close(); await cc.stop(); });
+      return;
     }
     case 'plane': {
       const { planeOptionsFromEnv, startPlane } = await import('@vigil/plane');

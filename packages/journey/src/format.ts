@@ -351,7 +351,9 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
       if (s.kind === 'say' && s.wav && family !== 'voice') c.add(['steps', i, 'say', 'wav'], 'a chat journey says text; recorded audio (say.wav) needs channel: voice');
       if (!(CHANNEL_STEPS[family] as readonly string[]).includes(s.kind)) c.add(['steps', i, s.kind], `a ${family} journey has no ${s.kind} steps; use one of: ${CHANNEL_STEPS[family].join(', ')}`, 'key');
     });
-    if (steps.length > 0 && !steps.some((s) => replying.includes(s.kind))) c.add(['steps'], `a ${family} journey needs at least one ${replying.join(' or ')} step`);
+    // Something must be checked: a reply, or (voice) a transfer or a hangup by the far end.
+    const checking = family === 'voice' ? [...replying, 'expect_transfer', 'expect_hangup'] : replying;
+    if (steps.length > 0 && !steps.some((s) => checking.includes(s.kind))) c.add(['steps'], `a ${family} journey needs at least one ${checking.join(' or ')} step`);
     steps.forEach((s, i) => {
       if (s.kind === 'expect' && !steps.slice(0, i).some((p) => replying.includes(p.kind))) c.add(['steps', i, 'expect'], `expect checks the last reply, but no ${replying.join(' or ')} step comes before it`);
     });

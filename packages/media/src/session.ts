@@ -80,6 +80,9 @@ export class MediaSession {
   #rtcpTimer: NodeJS.Timeout | undefined;
   #byeReceived = false;
   #srtp: { out: SrtpContext; in: SrtpContext } | undefined;
+  #lastDigitSentAtMs: number | null = null;
+  /** Wall-clock ms at which the last digit's end packets were sent (the caller's input ends there). */
+  get lastDigitSentAtMs(): number | null { return this.#lastDigitSentAtMs; }
   /** Called when an RFC 4733 digit completes (its end packet arrived), with the wall-clock ms it did. */
   onDigit: ((digit: string, atMs: number) => void) | undefined;
 
@@ -168,7 +171,7 @@ export class MediaSession {
       const batch = ev.packets.filter((p, k) => k >= ev.i && p.atMs === slot.atMs);
       for (const p of batch) this.#rtp(this.#o.telephoneEventPayloadType, ev.ts, p.payload, p.marker);
       ev.i += batch.length;
-      if (ev.i >= ev.packets.length) { this.#events.shift(); ev.resolve(); this.#marker = true; }
+      if (ev.i >= ev.packets.length) { this.#events.shift(); this.#lastDigitSentAtMs = dueMs; ev.resolve(); this.#marker = true; }
       return;
     }
     const n = this.codec.frameSamples(this.#o.ptimeMs);
@@ -200,6 +203,17 @@ export class MediaSession {
     // A closed session plays nothing: resolve at once rather than never.
     if (!this.#running) return Promise.resolve({ startMs: wallMs(), endMs: wallMs() });
     return new Promise((resolve) => this.#queue.push({ pcm, pos: 0, started: null, resolve }));
+  }
+
+  /**
+   * Stops what is playing and drops what is queued (an IVR cut short by the caller's digit or speech); pending
+   * play() promises resolve with the time playback stopped. Returns that time, or null if nothing played.
+   */
+  cancelPlayback(): number | null {
+    if (this.#queue.length === 0) return null;
+    const now = wallMs();
+    for (const q of this.#queue.splice(0)) q.resolve({ startMs: q.started ?? now, endMs: now });
+    return now;
   }
 
   /** Sends digits as RFC 4733 events, one after another with a 60 ms pause. */

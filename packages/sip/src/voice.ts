@@ -169,7 +169,8 @@ class SipVoiceSession implements ChatSession {
   async dtmf(digits: string, { signal }: SendOptions): Promise<void> {
     await orAbort(this.#call.media.sendDigits(digits), signal);
     if (this.#remoteHungUp) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'the far end hung up while we sent digits', { fix: 'look at the IVR flow at this step' });
-    this.#lastCallerEndMs = wallMs();
+    // The caller's input ends with the last digit's end packets (not the pause we keep after it).
+    this.#lastCallerEndMs = this.#call.media.lastDigitSentAtMs ?? wallMs();
     this.#cursorMs = Math.max(this.#cursorMs, this.#lastCallerEndMs);
   }
 

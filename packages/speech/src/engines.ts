@@ -153,9 +153,25 @@ export function matchPhrase(text: string, phrases: readonly string[], maxWer = 0
 
 const PS_MODEL = '/usr/share/pocketsphinx/model/en-us';
 let dictWords: Set<string> | undefined;
+let dictLines: Map<string, string[]> | undefined;
 function pocketsphinxDict(): Set<string> {
-  dictWords ??= new Set(readFileSync(`${PS_MODEL}/cmudict-en-us.dict`, 'utf8').split('\n').map((l) => l.split(' ')[0]!).filter((w) => w && !w.includes('(')));
+  dictWords ??= new Set(pronunciations().keys());
   return dictWords;
+}
+/** cmudict lines per word (alternates like "read(2)" kept under "read"). */
+function pronunciations(): Map<string, string[]> {
+  if (!dictLines) {
+    dictLines = new Map();
+    for (const l of readFileSync(`${PS_MODEL}/cmudict-en-us.dict`, 'utf8').split('\n')) {
+      const w = l.split(' ')[0];
+      if (!w) continue;
+      const base = w.replace(/\(\d+\)$/, '');
+      const list = dictLines.get(base) ?? [];
+      list.push(l);
+      dictLines.set(base, list);
+    }
+  }
+  return dictLines;
 }
 
 /**
@@ -190,6 +206,12 @@ export class PocketsphinxTranscriber implements Transcriber {
         const phrases = o.phrases.map((p) => normaliseWords(p).filter((w) => dict.has(w))).filter((p) => p.length > 0);
         if (phrases.length === 0) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'none of the expected phrases has words pocketsphinx knows', { field: 'phrases', fix: 'use English words, or an OpenAI-compatible transcriber' });
         await writeFile(join(dir, 'phrases.lm'), buildArpa(phrases));
+        // A dictionary of just the phrases' words: loading the full cmudict is most of a short decode's time.
+        const pron = pronunciations();
+        const words = [...new Set(phrases.flat())];
+        await writeFile(join(dir, 'phrases.dict'), `${words.flatMap((w) => pron.get(w) ?? []).join('\n')}\n`);
+        const di = args.indexOf('-dict');
+        args[di + 1] = join(dir, 'phrases.dict');
         args.push('-lm', join(dir, 'phrases.lm'));
       } else {
         args.push('-lm', `${PS_MODEL}/en-us.lm.bin`);

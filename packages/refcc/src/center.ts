@@ -1,0 +1,213 @@
+/**
+ * The reference contact center (first slice): a SIP IVR with a DTMF menu and an agent queue reached by REFER,
+ * built on Vigil's own SIP (SipServer), media and TTS. Every call keeps its ground truth — when each prompt's
+ * first and last speech sample left, when each digit arrived, when playback was cut, transferred, hung up —
+ * so the probe's measurements can be checked against it; fault switches make it misbehave on purpose.
+ *
+ * Menu: greeting → 1 billing, 2 card services, 0 agent (REFER to the queue); * repeats; anything else is
+ * "not a valid option"; no digit within menuTimeoutMs repeats, three times then goodbye. A digit cuts the
+ * prompt being played (DTMF barge-in). The queue answers with hold audio and raises an agent-desktop event
+ * carrying what the IVR collected.
+ */
+import { randomUUID } from 'node:crypto';
+import { detectSpeech, type PcmAudio } from '@vigil/media';
+import { SipServer, type IncomingCall } from '@vigil/sip';
+import { FliteSynthesizer, type Synthesizer } from '@vigil/speech';
+
+export const PROMPTS = {
+  greeting: 'Welcome to Vigil Bank. For billing, press 1. For card services, press 2. To speak to an agent, press 0.',
+  billing: 'Billing. Your last statement balance is one hundred twenty dollars. To return to the main menu, press star.',
+  cards: 'Card services. Your card ending four four two one is active. To return to the main menu, press star.',
+  transfer: 'Please hold while I transfer you to an agent.',
+  invalid: 'Sorry, that is not a valid option.',
+  timeout: 'We did not receive your selection.',
+  goodbye: 'Thank you for calling Vigil Bank. Goodbye.',
+  hold: 'All our agents are busy. Please stay on the line.',
+} as const;
+export type PromptName = keyof typeof PROMPTS;
+
+/** Fault switches; each makes one journey assertion trip. */
+export interface Faults {
+  /** Added before every IVR prompt after the greeting: fixed ms, or uniformly drawn from [min, max]. */
+  promptDelayMs?: number | { min: number; max: number };
+  /** Prompts are sent as silence (dead air): RTP flows, nobody speaks. */
+  deadAir?: boolean;
+  /** The IVR hangs up this many ms after answering. */
+  dropAfterMs?: number;
+  /** Option 0 transfers here instead of the agent queue. */
+  transferTarget?: string;
+}
+
+export type TruthEvent =
+  | { kind: 'answered'; atMs: number }
+  | { kind: 'prompt'; prompt: PromptName; text: string; sentAtMs: number; speechStartMs: number | null; speechEndMs: number | null; cutAtMs: number | null; delayedMs: number }
+  | { kind: 'dtmf'; digit: string; atMs: number }
+  | { kind: 'transfer'; target: string; atMs: number; status: number }
+  | { kind: 'hangup'; by: 'caller' | 'ivr'; atMs: number };
+
+export interface CallTruth {
+  callId: string;
+  from: string;
+  /** The X-Vigil-Run header of the call, to find the call a run made. */
+  runId: string | null;
+  service: 'ivr' | 'agents';
+  events: TruthEvent[];
+}
+
+export interface DesktopEvent { id: string; atMs: number; callId: string; from: string; context: { menuPath: string[]; ivrCallId: string | null } }
+
+export interface ContactCenterOptions {
+  host?: string;
+  /** IVR port; the agent queue takes the next free one. @default 0 (free) */
+  sipPort?: number;
+  menuTimeoutMs?: number;
+  synthesizer?: Synthesizer;
+  faults?: Faults;
+}
+
+export interface ContactCenter {
+  ivrUri: string;
+  agentsUri: string;
+  calls: Map<string, CallTruth>;
+  desktop: DesktopEvent[];
+  faults: Faults;
+  stop(): Promise<void>;
+}
+
+const wallMs = () => performance.timeOrigin + performance.now();
+
+interface Prompt { name: PromptName; audio: PcmAudio; speechStartMs: number | null; speechEndMs: number | null }
+
+async function renderPrompts(tts: Synthesizer): Promise<Record<PromptName, Prompt>> {
+  const out = {} as Record<PromptName, Prompt>;
+  for (const name of Object.keys(PROMPTS) as PromptName[]) {
+    const audio = await tts.synthesize(PROMPTS[name], { sampleRate: 8000 });
+    const segs = detectSpeech(audio.samples, 8000);
+    out[name] = { name, audio, speechStartMs: segs[0]?.startMs ?? null, speechEndMs: segs.at(-1)?.endMs ?? null };
+  }
+  return out;
+}
+
+function delayOf(f: Faults): number {
+  const d = f.promptDelayMs;
+  if (d === undefined) return 0;
+  return typeof d === 'number' ? d : d.min + Math.random() * (d.max - d.min);
+}
+
+export async function startContactCenter(o: ContactCenterOptions = {}): Promise<ContactCenter> {
+  const prompts = await renderPrompts(o.synthesizer ?? new FliteSynthesizer());
+  const faults: Faults = { ...(o.faults ?? {}) };
+  const calls = new Map<string, CallTruth>();
+  const desktop: DesktopEvent[] = [];
+  /** Transfers the IVR made, by caller URI, for the queue to pick up the context. */
+  const handoffs = new Map<string, { menuPath: string[]; ivrCallId: string }>();
+  const menuTimeoutMs = o.menuTimeoutMs ?? 5000;
+
+  const record = (call: IncomingCall, service: CallTruth['service']): CallTruth => {
+    const t: CallTruth = { callId: call.callId, from: call.from, runId: call.headers['x-vigil-run'] ?? null, service, events: [{ kind: 'answered', atMs: call.answeredAtMs }] };
+    calls.set(call.callId, t);
+    void call.ended.then((by) => t.events.push({ kind: 'hangup', by: by === 'remote' ? 'caller' : 'ivr', atMs: wallMs() }));
+    return t;
+  };
+
+  /** Plays a prompt; resolves when it ended or was cut. Records its truth. */
+  const play = async (call: IncomingCall, truth: CallTruth, name: PromptName, delayed: boolean): Promise<void> => {
+    const delayedMs = delayed ? delayOf(faults) : 0;
+    if (delayedMs > 0) await new Promise((r) => setTimeout(r, delayedMs));
+    const p = prompts[name];
+    const audio = faults.deadAir ? new Int16Array(p.audio.samples.length) : p.audio.samples;
+    const ev: Extract<TruthEvent, { kind: 'prompt' }> = { kind: 'prompt', prompt: name, text: PROMPTS[name], sentAtMs: 0, speechStartMs: null, speechEndMs: null, cutAtMs: null, delayedMs };
+    truth.events.push(ev);
+    const played = await call.media.play(audio);
+    ev.sentAtMs = played.startMs;
+    const full = played.endMs - played.startMs >= (audio.length * 1000) / 8000 - 1;
+    if (!full) ev.cutAtMs = played.endMs;
+    if (!faults.deadAir && p.speechStartMs !== null && p.speechEndMs !== null) {
+      if (played.startMs + p.speechStartMs < played.endMs) ev.speechStartMs = played.startMs + p.speechStartMs;
+      ev.speechEndMs = Math.min(played.startMs + p.speechEndMs, played.endMs);
+    }
+  };
+
+  let queue: SipServer | undefined;
+
+  const ivr = await SipServer.start({
+    user: 'ivr', host: o.host, port: o.sipPort, ringMs: 100,
+    onCall: (call) => {
+      const truth = record(call, 'ivr');
+      const menuPath: string[] = [];
+      const digits: string[] = [];
+      let wake: (() => void) | undefined;
+      call.media.onDigit = (digit, atMs) => {
+        truth.events.push({ kind: 'dtmf', digit, atMs });
+        digits.push(digit);
+        const cut = call.media.cancelPlayback(); // DTMF barge-in: the prompt stops
+        void cut;
+        wake?.();
+      };
+      const nextDigit = (timeoutMs: number) => new Promise<string | null>((resolve) => {
+        if (digits.length) { resolve(digits.shift()!); return; }
+        const timer = setTimeout(() => { wake = undefined; resolve(null); }, timeoutMs);
+        wake = () => { clearTimeout(timer); wake = undefined; resolve(digits.shift() ?? null); };
+      });
+      let live = true;
+      void call.ended.then(() => { live = false; wake?.(); });
+      if (faults.dropAfterMs !== undefined) setTimeout(() => { void call.hangup(); }, faults.dropAfterMs);
+      void (async () => {
+        let prompt: PromptName = 'greeting';
+        let timeouts = 0;
+        for (;;) {
+          if (!live) return;
+          await play(call, truth, prompt, prompt !== 'greeting');
+          if (!live) return;
+          if (prompt === 'goodbye') { await call.hangup(); return; }
+          if (prompt === 'transfer') {
+            const target = faults.transferTarget ?? queue!.uri;
+            handoffs.set(call.from, { menuPath: [...menuPath], ivrCallId: call.callId });
+            const r = await call.refer(target).catch(() => ({ accepted: false, status: 0 }));
+            truth.events.push({ kind: 'transfer', target, atMs: wallMs(), status: r.status });
+            return; // the caller leaves for the queue (it ends this call)
+          }
+          const d = await nextDigit(menuTimeoutMs);
+          if (!live) return;
+          if (d === null) {
+            timeouts++;
+            if (timeouts >= 3) { prompt = 'goodbye'; continue; }
+            await play(call, truth, 'timeout', true);
+            prompt = 'greeting';
+            continue;
+          }
+          timeouts = 0;
+          menuPath.push(d);
+          if (d === '1') prompt = 'billing';
+          else if (d === '2') prompt = 'cards';
+          else if (d === '0') prompt = 'transfer';
+          else if (d === '*') prompt = 'greeting';
+          else { await play(call, truth, 'invalid', true); prompt = 'greeting'; }
+        }
+      })();
+    },
+  });
+
+  queue = await SipServer.start({
+    user: 'agents', host: o.host, ringMs: 100,
+    onCall: (call) => {
+      const truth = record(call, 'agents');
+      const h = handoffs.get(call.from);
+      handoffs.delete(call.from);
+      desktop.push({ id: randomUUID(), atMs: wallMs(), callId: call.callId, from: call.from, context: { menuPath: h?.menuPath ?? [], ivrCallId: h?.ivrCallId ?? null } });
+      let live = true;
+      void call.ended.then(() => { live = false; });
+      void (async () => {
+        while (live) {
+          await play(call, truth, 'hold', false);
+          await new Promise((r) => setTimeout(r, 1500));
+        }
+      })();
+    },
+  });
+
+  return {
+    ivrUri: ivr.uri, agentsUri: queue.uri, calls, desktop, faults,
+    stop: async () => { await ivr.stop(); await queue!.stop(); },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The contact center's own API: ground truth per call, agent-desktop events, and the fault switches.
+ *   GET  /v1/calls[?runId=…]          calls with their truth events (newest last)
+ *   GET  /v1/calls/:callId            one call
+ *   GET  /v1/agent-desktop/events     what the agent queue raised, with the context the IVR collected
+ *   GET  /v1/faults, PUT /v1/faults   the fault switches (PUT replaces them; {} clears)
+ *   GET  /healthz
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ERROR_CODES, VigilError } from '@vigil/errors';
+import type { ContactCenter, Faults } from './center.ts';
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function fail(res: ServerResponse, e: VigilError): void {
+  send(res, ERROR_CODES[e.code].http, { code: e.code, message: e.message, field: e.field, fix: e.fix });
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let raw = '';
+  for await (const chunk of req) { raw += chunk; if (raw.length > 64 * 1024) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'body too large', { field: 'body', fix: 'send at most 64 KiB' }); }
+  try { return raw ? JSON.parse(raw) : {}; } catch { throw new VigilError('VIGIL_E_REQUEST_INVALID', 'body is not JSON', { field: 'body', fix: 'send a JSON object' }); }
+}
+
+const nonNegative = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 60_000;
+
+/** Checks fault switches, naming the field and the fix for anything wrong. */
+export function parseFaults(v: unknown): Faults {
+  const bad = (field: string, message: string, fix: string) => new VigilError('VIGIL_E_REQUEST_INVALID', message, { field, fix });
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('body', 'faults must be a JSON object', 'e.g. {"promptDelayMs": 800}');
+  const o = v as Record<string, unknown>;
+  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget'];
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw bad(k, `unknown fault ${k}`, `use ${allowed.join(', ')}`);
+  const f: Faults = {};
+  if (o.promptDelayMs !== undefined) {
+    const d = o.promptDelayMs;
+    if (nonNegative(d)) f.promptDelayMs = d;
+    else if (typeof d === 'object' && d !== null && nonNegative((d as { min?: unknown }).min) && nonNegative((d as { max?: unknown }).max) && (d as { min: number }).min <= (d as { max: number }).max) f.promptDelayMs = { min: (d as { min: number }).min, max: (d as { max: number }).max };
+    else throw bad('promptDelayMs', 'promptDelayMs must be 0..60000 ms or {min, max} with min <= max', 'e.g. 800 or {"min": 200, "max": 1200}');
+  }
+  if (o.deadAir !== undefined) { if (typeof o.deadAir !== 'boolean') throw bad('deadAir', 'deadAir must be true or false', 'true sends silence instead of prompts'); f.deadAir = o.deadAir; }
+  if (o.dropAfterMs !== undefined) { if (!nonNegative(o.dropAfterMs)) throw bad('dropAfterMs', 'dropAfterMs must be 0..60000 ms', 'the IVR hangs up that long after answering'); f.dropAfterMs = o.dropAfterMs; }
+  if (o.transferTarget !== undefined) { if (typeof o.transferTarget !== 'string' || !/^sip:[^\s]+$/.test(o.transferTarget)) throw bad('transferTarget', 'transferTarget must be a sip: URI', 'e.g. "sip:wrong-queue@127.0.0.1:5999"'); f.transferTarget = o.transferTarget; }
+  return f;
+}
+
+export async function serveApi(cc: ContactCenter, o: { host?: string; port?: number } = {}): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const path = url.pathname;
+      if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true });
+      if (req.method === 'GET' && path === '/v1/calls') {
+        const runId = url.searchParams.get('runId');
+        return send(res, 200, [...cc.calls.values()].filter((c) => !runId || c.runId === runId));
+      }
+      const m = /^\/v1\/calls\/([^/]+)$/.exec(path);
+      if (req.method === 'GET' && m) {
+        const c = cc.calls.get(decodeURIComponent(m[1]!));
+        return c ? send(res, 200, c) : fail(res, new VigilError('VIGIL_E_REQUEST_INVALID', `no call ${m[1]}`, { field: 'callId', fix: 'list calls with GET /v1/calls' }));
+      }
+      if (req.method === 'GET' && path === '/v1/agent-desktop/events') return send(res, 200, cc.desktop);
+      if (path === '/v1/faults') {
+        if (req.method === 'GET') return send(res, 200, cc.faults);
+        if (req.method === 'PUT') {
+          const f = parseFaults(await readJson(req));
+          for (const k of Object.keys(cc.faults) as Array<keyof Faults>) delete cc.faults[k];
+          Object.assign(cc.faults, f);
+          return send(res, 200, cc.faults);
+        }
+      }
+      send(res, 404, { code: 'VIGIL_E_REQUEST_INVALID', message: `no route ${req.method} ${path}`, fix: 'see the routes in packages/refcc/src/http.ts' });
+    } catch (e) {
+      if (e instanceof VigilError) fail(res, e);
+      else send(res, 500, { code: 'VIGIL_E_INTERNAL', message: (e as Error).message });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve()));
+  const addr = server.address() as AddressInfo;
+  return { url: `http://${addr.address}:${addr.port}`, close: () => new Promise((r) => server.close(() => r())) };
+}

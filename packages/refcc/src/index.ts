@@ -1,0 +1,2 @@
+export { startContactCenter, PROMPTS, type ContactCenter, type ContactCenterOptions, type Faults, type CallTruth, type TruthEvent, type DesktopEvent, type PromptName } from './center.ts';
+export { serveApi, parseFaults } from './http.ts';

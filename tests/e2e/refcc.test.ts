@@ -1,0 +1,110 @@
+/**
+ * The reference contact center end to end: `vigil run` navigates its SIP IVR by DTMF (greeting, billing,
+ * back, agent), is transferred by REFER to the agent queue and hears its hold message; the agent desktop
+ * shows the menu path; the turn latencies Vigil measured agree with the center's ground truth. Each fault
+ * switch trips the journey assertion it must. Needs flite and pocketsphinx.
+ */
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROMPTS, serveApi, startContactCenter, type CallTruth, type ContactCenter, type Faults } from '@vigil/refcc';
+import { spawnVigil } from '../support/processes.ts';
+import { freePort, waitFor } from '../support/services.ts';
+
+const READY = existsSync('/usr/bin/flite') && existsSync('/usr/bin/pocketsphinx_batch');
+const said = (p: keyof typeof PROMPTS) => PROMPTS[p].toLowerCase().replace(/[.,]/g, '').replace(/\b1\b/g, 'one').replace(/\b2\b/g, 'two').replace(/\b0\b/g, 'zero');
+
+type Out = { runId: string; verdict: string; errorCode?: string; events: Array<{ kind: string; stepIndex: number; text?: string; speaker?: string; assertion?: string; verdict?: string; actual?: string; timing?: { layer: string } & Record<string, number> }> };
+
+describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-get install flite pocketsphinx pocketsphinx-en-us)'}`, () => {
+  let cc: ContactCenter;
+  let api: { url: string; close: () => Promise<void> };
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-refcc-'));
+  beforeAll(async () => {
+    cc = await startContactCenter({ menuTimeoutMs: 8000 });
+    api = await serveApi(cc);
+  });
+  afterAll(async () => { await api?.close(); await cc?.stop(); });
+
+  async function run(name: string, steps: string[], faults: Faults = {}, stepTimeoutMs = 15_000): Promise<{ out: Out; code: number | null }> {
+    const put = await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify(faults) });
+    expect(put.status).toBe(200);
+    const f = join(dir, `${name}.yaml`);
+    writeFileSync(f, ['version: 1', `name: ${name}`, 'channel: voice', `settings: { step_timeout_ms: ${stepTimeoutMs} }`, 'steps:', ...steps.map((s) => `  - ${s}`)].join('\n'));
+    const p = spawnVigil(['run', f, '--target', cc.ivrUri, '--allow', cc.agentsUri, '--json'], {}, `refcc-${name}`);
+    const code = await p.exited;
+    return { out: JSON.parse(p.output()) as Out, code };
+  }
+
+  it('navigates the IVR, is transferred to the agent queue, and agrees with the ground truth', async () => {
+    const { out, code } = await run('ivr-tour', [
+      'listen: {}', `expect: { contains: "${said('greeting')}" }`,
+      'dtmf: "1"', 'listen: {}', `expect: { contains: "${said('billing')}" }`,
+      'dtmf: "*"', 'listen: {}', `expect: { contains: "${said('greeting')}" }`,
+      'dtmf: "0"', 'listen: {}', `expect: { contains: "${said('transfer')}" }`,
+      'expect_transfer: { to: "sip:agents@" }', 'listen: {}', `expect: { contains: "${said('hold')}" }`,
+      'hangup: {}',
+    ]);
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion' || e.kind === 'transcript')).slice(0, 3000)).toBe('pass');
+    expect(code).toBe(0);
+
+    const res = await fetch(`${api.url}/v1/calls?runId=${out.runId}`);
+    const calls = await res.json() as CallTruth[];
+    const ivr = calls.find((c) => c.service === 'ivr')!;
+    expect(calls.map((c) => c.service).sort()).toEqual(['agents', 'ivr']);
+    const desk = await (await fetch(`${api.url}/v1/agent-desktop/events`)).json() as Array<{ callId: string; context: { menuPath: string[]; ivrCallId: string } }>;
+    expect(desk.find((d) => d.context.ivrCallId === ivr.callId)?.context.menuPath).toEqual(['1', '*', '0']);
+
+    // Turn latency after each digit: measured by Vigil (last digit's end packets sent → first speech sample
+    // heard) against the truth (digit received → first speech sample of the answering prompt sent).
+    // (The answering prompt is the next prompt event after the digit; its first frame's media-clock time can
+    // be a fraction of a frame before the digit's arrival, its speech well after.)
+    const truth = ivr.events.flatMap((d, i) => {
+      if (d.kind !== 'dtmf') return [];
+      const next = ivr.events.slice(i + 1).find((e): e is Extract<typeof e, { kind: 'prompt' }> => e.kind === 'prompt')!;
+      return [next.speechStartMs! - d.atMs];
+    });
+    const measured = out.events.filter((e) => e.timing?.layer === 'voice_turn' && e.timing.turnLatencyMs > 0).map((e) => e.timing!.turnLatencyMs);
+    expect(measured).toHaveLength(3);
+    const errors = measured.map((m, i) => m - truth[i]!);
+    console.log(`turn latency, measured vs truth (ms): ${measured.map((m, i) => `${m.toFixed(1)} vs ${truth[i]!.toFixed(1)}`).join(', ')}`);
+    for (const e of errors) expect(Math.abs(e)).toBeLessThanOrEqual(5);
+  });
+
+  // A digit right after the answer cuts the greeting (DTMF barge-in), which keeps these short.
+  it.each([
+    ['promptDelayMs', { promptDelayMs: 1500 }, ['dtmf: "1"', 'listen: {}', 'expect: { max_first_token_ms: 1000 }'], 'fail'],
+    ['deadAir', { deadAir: true }, ['listen: {}', `expect: { contains: "${said('greeting')}" }`], 'error'],
+    ['dropAfterMs', { dropAfterMs: 1500 }, ['listen: {}', 'dtmf: "1"', 'listen: {}'], 'error'],
+    ['transferTarget', { transferTarget: 'sip:wrong-queue@127.0.0.1:9' }, ['dtmf: "0"', 'expect_transfer: { to: "sip:agents@", follow: false }'], 'fail'],
+  ] as const)('fault %s trips the journey', async (name, faults, steps, verdict) => {
+    const { out } = await run(`fault-${name.toLowerCase()}`, [...steps], faults as Faults, name === 'deadAir' ? 5000 : 15_000);
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind !== 'timing')).slice(0, 2000)).toBe(verdict);
+    if (name === 'transferTarget') expect(out.events.find((e) => e.kind === 'assertion')).toMatchObject({ verdict: 'fail', actual: 'sip:wrong-queue@127.0.0.1:9' });
+    if (name === 'promptDelayMs') expect(out.events.find((e) => e.kind === 'assertion')?.actual).toMatch(/^1[5-9]\d\d\.\d ms$/);
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
+  it('refuses bad fault switches, naming the field', async () => {
+    const r = await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ promptDelayMs: { min: 900, max: 100 } }) });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ code: 'VIGIL_E_REQUEST_INVALID', field: 'promptDelayMs' });
+    const u = await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ latency: 5 }) });
+    expect(await u.json()).toMatchObject({ field: 'latency' });
+    expect(await (await fetch(`${api.url}/v1/faults`)).json()).toEqual({});
+  });
+
+  it('runs as its own command (vigil contact-center) and stops on SIGTERM', async () => {
+    const http = await freePort();
+    const p = spawnVigil(['contact-center', '--http-port', String(http), '--menu-timeout-ms', '3000'], {}, 'refcc-command');
+    await waitFor('contact center up', async () => p.output().includes('contact center up'), 30_000);
+    expect(p.output()).toMatch(/IVR {10}sip:ivr@127\.0\.0\.1:\d+/);
+    expect(await (await fetch(`http://127.0.0.1:${http}/healthz`)).json()).toEqual({ ok: true });
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const bad = spawnVigil(['contact-center', '--sip-port', 'x'], {}, 'refcc-command-bad');
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toContain('--sip-port');
+  });
+});
