@@ -128,7 +128,24 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     }
   };
 
-  let queue: SipServer | undefined;
+  // The agent queue first: the IVR transfers to it.
+  const queue = await SipServer.start({
+    user: 'agents', host: o.host, ringMs: 100,
+    onCall: (call) => {
+      const truth = record(call, 'agents');
+      const h = handoffs.get(call.from);
+      handoffs.delete(call.from);
+      desktop.push({ id: randomUUID(), atMs: wallMs(), callId: call.callId, from: call.from, context: { menuPath: h?.menuPath ?? [], ivrCallId: h?.ivrCallId ?? null } });
+      let live = true;
+      void call.ended.then(() => { live = false; });
+      void (async () => {
+        while (live) {
+          await play(call, truth, 'hold', false);
+          await new Promise((r) => setTimeout(r, 1500));
+        }
+      })();
+    },
+  });
 
   const ivr = await SipServer.start({
     user: 'ivr', host: o.host, port: o.sipPort, ringMs: 100,
@@ -161,7 +178,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
           if (!live) return;
           if (prompt === 'goodbye') { await call.hangup(); return; }
           if (prompt === 'transfer') {
-            const target = faults.transferTarget ?? queue!.uri;
+            const target = faults.transferTarget ?? queue.uri;
             handoffs.set(call.from, { menuPath: [...menuPath], ivrCallId: call.callId });
             const r = await call.refer(target).catch(() => ({ accepted: false, status: 0 }));
             truth.events.push({ kind: 'transfer', target, atMs: wallMs(), status: r.status });
@@ -188,26 +205,8 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     },
   });
 
-  queue = await SipServer.start({
-    user: 'agents', host: o.host, ringMs: 100,
-    onCall: (call) => {
-      const truth = record(call, 'agents');
-      const h = handoffs.get(call.from);
-      handoffs.delete(call.from);
-      desktop.push({ id: randomUUID(), atMs: wallMs(), callId: call.callId, from: call.from, context: { menuPath: h?.menuPath ?? [], ivrCallId: h?.ivrCallId ?? null } });
-      let live = true;
-      void call.ended.then(() => { live = false; });
-      void (async () => {
-        while (live) {
-          await play(call, truth, 'hold', false);
-          await new Promise((r) => setTimeout(r, 1500));
-        }
-      })();
-    },
-  });
-
   return {
     ivrUri: ivr.uri, agentsUri: queue.uri, calls, desktop, faults,
-    stop: async () => { await ivr.stop(); await queue!.stop(); },
+    stop: async () => { await ivr.stop(); await queue.stop(); },
   };
 }
