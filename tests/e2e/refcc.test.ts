@@ -13,7 +13,7 @@ import { spawnVigil } from '../support/processes.ts';
 import { freePort, waitFor } from '../support/services.ts';
 
 const READY = existsSync('/usr/bin/flite') && existsSync('/usr/bin/pocketsphinx_batch');
-const said = (p: keyof typeof PROMPTS) => PROMPTS[p].toLowerCase().replace(/[.,]/g, '').replace(/\b1\b/g, 'one').replace(/\b2\b/g, 'two').replace(/\b0\b/g, 'zero');
+const said = (p: keyof typeof PROMPTS) => PROMPTS[p].toLowerCase().replace(/[.,]/g, '').replace(/\b1\b/g, 'one').replace(/\b2\b/g, 'two').replace(/\b3\b/g, 'three').replace(/\b0\b/g, 'zero');
 
 type Out = { runId: string; verdict: string; errorCode?: string; events: Array<{ kind: string; stepIndex: number; text?: string; speaker?: string; assertion?: string; verdict?: string; actual?: string; timing?: { layer: string } & Record<string, number> }> };
 
@@ -27,12 +27,12 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
   });
   afterAll(async () => { await api?.close(); await cc?.stop(); });
 
-  async function run(name: string, steps: string[], faults: Faults = {}, stepTimeoutMs = 15_000): Promise<{ out: Out; code: number | null }> {
+  async function run(name: string, steps: string[], faults: Faults = {}, stepTimeoutMs = 15_000, target?: string): Promise<{ out: Out; code: number | null }> {
     const put = await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify(faults) });
     expect(put.status).toBe(200);
     const f = join(dir, `${name}.yaml`);
     writeFileSync(f, ['version: 1', `name: ${name}`, 'channel: voice', `settings: { step_timeout_ms: ${stepTimeoutMs} }`, 'steps:', ...steps.map((s) => `  - ${s}`)].join('\n'));
-    const p = spawnVigil(['run', f, '--target', cc.ivrUri, '--allow', cc.agentsUri, '--json'], {}, `refcc-${name}`);
+    const p = spawnVigil(['run', f, '--target', target ?? cc.ivrUri, '--allow', cc.agentsUri, '--allow', cc.botUri, '--json'], {}, `refcc-${name}`);
     const code = await p.exited;
     return { out: JSON.parse(p.output()) as Out, code };
   }
@@ -78,8 +78,9 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     ['deadAir', { deadAir: true }, ['listen: {}', `expect: { contains: "${said('greeting')}" }`], 'error'],
     ['dropAfterMs', { dropAfterMs: 1500 }, ['listen: {}', 'dtmf: "1"', 'listen: {}'], 'error'],
     ['transferTarget', { transferTarget: 'sip:wrong-queue@127.0.0.1:9' }, ['dtmf: "0"', 'expect_transfer: { to: "sip:agents@", follow: false }'], 'fail'],
+    ['botDelayMs', { botDelayMs: 2000 }, ['listen: {}', 'say: "what is my balance"', 'expect: { max_first_token_ms: 2500 }'], 'fail'],
   ] as const)('fault %s trips the journey', async (name, faults, steps, verdict) => {
-    const { out } = await run(`fault-${name.toLowerCase()}`, [...steps], faults as Faults, name === 'deadAir' ? 5000 : 15_000);
+    const { out } = await run(`fault-${name.toLowerCase()}`, [...steps], faults as Faults, name === 'deadAir' ? 5000 : 15_000, name === 'botDelayMs' ? cc.botUri : undefined);
     expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind !== 'timing')).slice(0, 2000)).toBe(verdict);
     if (name === 'transferTarget') expect(out.events.find((e) => e.kind === 'assertion')).toMatchObject({ verdict: 'fail', actual: 'sip:wrong-queue@127.0.0.1:9' });
     if (name === 'promptDelayMs') expect(out.events.find((e) => e.kind === 'assertion')?.actual).toMatch(/^1[5-9]\d\d\.\d ms$/);
@@ -106,5 +107,44 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     const bad = spawnVigil(['contact-center', '--sip-port', 'x'], {}, 'refcc-command-bad');
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toContain('--sip-port');
+  });
+
+  it('talks with the voice bot: its turn latency agrees with the bot\'s truth', async () => {
+    const { out, code } = await run('bot', [
+      'listen: {}', 'expect: { contains: "hello this is the vigil bank assistant how can i help you" }',
+      'say: "what is my balance"', 'expect: { contains: "i can help with your balance what is your account number" }', 'hangup: {}',
+    ], {}, 15_000, cc.botUri);
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion' || e.kind === 'transcript')).slice(0, 3000)).toBe('pass');
+    expect(code).toBe(0);
+    const bot = (await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[]).find((c) => c.service === 'bot')!;
+    const turn = bot.events.find((e) => e.kind === 'caller_turn') as { speechEndMs: number; endpointMs: number; asrFinalMs: number; decisionMs: number; ttsReadyMs: number; intent: string };
+    expect(turn.intent).toBe('ask_account');
+    const reply = bot.events.filter((e) => e.kind === 'bot_reply')[1] as { speechStartMs: number };
+    // Caller's last speech sample (as the bot heard it) → the reply's first speech sample (as it sent it).
+    const truth = reply.speechStartMs - turn.speechEndMs;
+    const measured = out.events.filter((e) => e.timing?.layer === 'voice_turn')[1]!.timing!.turnLatencyMs;
+    console.log(`bot turn latency measured ${measured.toFixed(1)} vs truth ${truth.toFixed(1)} ms (endpoint ${(turn.endpointMs - turn.speechEndMs).toFixed(0)}, ASR ${(turn.asrFinalMs - turn.endpointMs).toFixed(0)}, dialogue ${(turn.decisionMs - turn.asrFinalMs).toFixed(1)}, TTS ${(turn.ttsReadyMs - turn.decisionMs).toFixed(0)} ms)`);
+    expect(Math.abs(measured - truth)).toBeLessThanOrEqual(5);
+  });
+
+  it.each([[false, 'pass'], [true, 'fail']] as const)('barges in on the bot (ignoreBargeIn %s): stop time agrees with its truth, then escalates', async (ignore, verdict) => {
+    const { out } = await run(`bot-barge-${ignore}`, [
+      'barge_in: { say: "i want to speak to an agent", after_ms: 1000 }', // over its greeting
+      'expect: [{ max_barge_in_ms: 600 }, { contains: "i\'m transferring you to an agent now please hold" }]',
+      'expect_transfer: { to: "sip:agents@" }', 'hangup: {}',
+    ], { ignoreBargeIn: ignore }, 15_000, cc.botUri);
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion' || e.kind === 'transcript' || e.kind === 'step_finished')).slice(0, 3000)).toBe(verdict);
+    const measured = out.events.find((e) => e.timing?.layer === 'voice_turn')!.timing!.bargeInStopMs;
+    const bot = (await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[]).find((c) => c.service === 'bot')!;
+    if (!ignore) {
+      const barge = bot.events.find((e) => e.kind === 'barge_in') as { callerOnsetMs: number; detectedMs: number; stoppedMs: number };
+      const truth = barge.stoppedMs - barge.callerOnsetMs;
+      console.log(`barge-in stop measured ${measured.toFixed(1)} vs truth ${truth.toFixed(1)} ms`);
+      expect(Math.abs(measured - truth)).toBeLessThanOrEqual(30);
+    } else {
+      expect(bot.events.some((e) => e.kind === 'barge_in')).toBe(false);
+      expect(measured).toBeGreaterThan(600);
+    }
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
 });

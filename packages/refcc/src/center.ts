@@ -12,10 +12,12 @@
 import { randomUUID } from 'node:crypto';
 import { detectSpeech, type PcmAudio } from '@vigil/media';
 import { SipServer, type IncomingCall } from '@vigil/sip';
-import { FliteSynthesizer, type Synthesizer } from '@vigil/speech';
+import { FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
+import { runBot, type BotTruthEvent } from './bot.ts';
 
 export const PROMPTS = {
-  greeting: 'Welcome to Vigil Bank. For billing, press 1. For card services, press 2. To speak to an agent, press 0.',
+  greeting: 'Welcome to Vigil Bank. For billing, press 1. For card services, press 2. For our assistant, press 3. To speak to an agent, press 0.',
+  assistant: 'Connecting you to our assistant.',
   billing: 'Billing. Your last statement balance is one hundred twenty dollars. To return to the main menu, press star.',
   cards: 'Card services. Your card ending four four two one is active. To return to the main menu, press star.',
   transfer: 'Please hold while I transfer you to an agent.',
@@ -34,8 +36,12 @@ export interface Faults {
   deadAir?: boolean;
   /** The IVR hangs up this many ms after answering. */
   dropAfterMs?: number;
-  /** Option 0 transfers here instead of the agent queue. */
+  /** Option 0 (and the bot's escalation) transfers here instead of the agent queue. */
   transferTarget?: string;
+  /** Added before each of the voice bot's replies (dialogue/LLM latency): fixed ms or {min, max}. */
+  botDelayMs?: number | { min: number; max: number };
+  /** The voice bot keeps talking when the caller speaks over it. */
+  ignoreBargeIn?: boolean;
 }
 
 export type TruthEvent =
@@ -43,14 +49,15 @@ export type TruthEvent =
   | { kind: 'prompt'; prompt: PromptName; text: string; sentAtMs: number; speechStartMs: number | null; speechEndMs: number | null; cutAtMs: number | null; delayedMs: number }
   | { kind: 'dtmf'; digit: string; atMs: number }
   | { kind: 'transfer'; target: string; atMs: number; status: number }
-  | { kind: 'hangup'; by: 'caller' | 'ivr'; atMs: number };
+  | { kind: 'hangup'; by: 'caller' | 'ivr'; atMs: number }
+  | BotTruthEvent;
 
 export interface CallTruth {
   callId: string;
   from: string;
   /** The X-Vigil-Run header of the call, to find the call a run made. */
   runId: string | null;
-  service: 'ivr' | 'agents';
+  service: 'ivr' | 'agents' | 'bot';
   events: TruthEvent[];
 }
 
@@ -62,12 +69,14 @@ export interface ContactCenterOptions {
   sipPort?: number;
   menuTimeoutMs?: number;
   synthesizer?: Synthesizer;
+  transcriber?: Transcriber;
   faults?: Faults;
 }
 
 export interface ContactCenter {
   ivrUri: string;
   agentsUri: string;
+  botUri: string;
   calls: Map<string, CallTruth>;
   desktop: DesktopEvent[];
   faults: Faults;
@@ -88,8 +97,8 @@ async function renderPrompts(tts: Synthesizer): Promise<Record<PromptName, Promp
   return out;
 }
 
-function delayOf(f: Faults): number {
-  const d = f.promptDelayMs;
+function delayOf(f: Faults, which: 'promptDelayMs' | 'botDelayMs' = 'promptDelayMs'): number {
+  const d = f[which];
   if (d === undefined) return 0;
   return typeof d === 'number' ? d : d.min + Math.random() * (d.max - d.min);
 }
@@ -147,6 +156,28 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     },
   });
 
+  const tts = o.synthesizer ?? new FliteSynthesizer();
+  const asr = o.transcriber ?? new PocketsphinxTranscriber();
+  const bot = await SipServer.start({
+    user: 'bot', host: o.host, ringMs: 100,
+    onCall: (call) => {
+      const truth = record(call, 'bot');
+      runBot(call, {
+        tts, asr,
+        replyDelayMs: () => delayOf(faults, 'botDelayMs'),
+        ignoreBargeIn: () => faults.ignoreBargeIn === true,
+        record: (e) => truth.events.push(e),
+        onEscalate: async (c) => {
+          const target = faults.transferTarget ?? queue.uri;
+          const intents = truth.events.flatMap((e) => (e.kind === 'caller_turn' ? [e.intent] : []));
+          handoffs.set(c.from, { menuPath: ['bot', ...intents], ivrCallId: c.callId });
+          const r = await c.refer(target).catch(() => ({ accepted: false, status: 0 }));
+          truth.events.push({ kind: 'transfer', target, atMs: wallMs(), status: r.status });
+        },
+      });
+    },
+  });
+
   const ivr = await SipServer.start({
     user: 'ivr', host: o.host, port: o.sipPort, ringMs: 100,
     onCall: (call) => {
@@ -177,8 +208,8 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
           await play(call, truth, prompt, prompt !== 'greeting');
           if (!live) return;
           if (prompt === 'goodbye') { await call.hangup(); return; }
-          if (prompt === 'transfer') {
-            const target = faults.transferTarget ?? queue.uri;
+          if (prompt === 'transfer' || prompt === 'assistant') {
+            const target = prompt === 'assistant' ? bot.uri : faults.transferTarget ?? queue.uri;
             handoffs.set(call.from, { menuPath: [...menuPath], ivrCallId: call.callId });
             const r = await call.refer(target).catch(() => ({ accepted: false, status: 0 }));
             truth.events.push({ kind: 'transfer', target, atMs: wallMs(), status: r.status });
@@ -198,6 +229,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
           if (d === '1') prompt = 'billing';
           else if (d === '2') prompt = 'cards';
           else if (d === '0') prompt = 'transfer';
+          else if (d === '3') prompt = 'assistant';
           else if (d === '*') prompt = 'greeting';
           else { await play(call, truth, 'invalid', true); prompt = 'greeting'; }
         }
@@ -206,7 +238,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   });
 
   return {
-    ivrUri: ivr.uri, agentsUri: queue.uri, calls, desktop, faults,
-    stop: async () => { await ivr.stop(); await queue.stop(); },
+    ivrUri: ivr.uri, agentsUri: queue.uri, botUri: bot.uri, calls, desktop, faults,
+    stop: async () => { await ivr.stop(); await bot.stop(); await queue.stop(); },
   };
 }

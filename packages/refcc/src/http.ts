@@ -33,15 +33,17 @@ export function parseFaults(v: unknown): Faults {
   const bad = (field: string, message: string, fix: string) => new VigilError('VIGIL_E_REQUEST_INVALID', message, { field, fix });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('body', 'faults must be a JSON object', 'e.g. {"promptDelayMs": 800}');
   const o = v as Record<string, unknown>;
-  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget'];
+  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget', 'botDelayMs', 'ignoreBargeIn'];
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw bad(k, `unknown fault ${k}`, `use ${allowed.join(', ')}`);
   const f: Faults = {};
-  if (o.promptDelayMs !== undefined) {
-    const d = o.promptDelayMs;
-    if (nonNegative(d)) f.promptDelayMs = d;
-    else if (typeof d === 'object' && d !== null && nonNegative((d as { min?: unknown }).min) && nonNegative((d as { max?: unknown }).max) && (d as { min: number }).min <= (d as { max: number }).max) f.promptDelayMs = { min: (d as { min: number }).min, max: (d as { max: number }).max };
-    else throw bad('promptDelayMs', 'promptDelayMs must be 0..60000 ms or {min, max} with min <= max', 'e.g. 800 or {"min": 200, "max": 1200}');
+  for (const k of ['promptDelayMs', 'botDelayMs'] as const) {
+    const d = o[k];
+    if (d === undefined) continue;
+    if (nonNegative(d)) f[k] = d;
+    else if (typeof d === 'object' && d !== null && nonNegative((d as { min?: unknown }).min) && nonNegative((d as { max?: unknown }).max) && (d as { min: number }).min <= (d as { max: number }).max) f[k] = { min: (d as { min: number }).min, max: (d as { max: number }).max };
+    else throw bad(k, `${k} must be 0..60000 ms or {min, max} with min <= max`, 'e.g. 800 or {"min": 200, "max": 1200}');
   }
+  if (o.ignoreBargeIn !== undefined) { if (typeof o.ignoreBargeIn !== 'boolean') throw bad('ignoreBargeIn', 'ignoreBargeIn must be true or false', 'true makes the voice bot talk over the caller'); f.ignoreBargeIn = o.ignoreBargeIn; }
   if (o.deadAir !== undefined) { if (typeof o.deadAir !== 'boolean') throw bad('deadAir', 'deadAir must be true or false', 'true sends silence instead of prompts'); f.deadAir = o.deadAir; }
   if (o.dropAfterMs !== undefined) { if (!nonNegative(o.dropAfterMs)) throw bad('dropAfterMs', 'dropAfterMs must be 0..60000 ms', 'the IVR hangs up that long after answering'); f.dropAfterMs = o.dropAfterMs; }
   if (o.transferTarget !== undefined) { if (typeof o.transferTarget !== 'string' || !/^sip:[^\s]+$/.test(o.transferTarget)) throw bad('transferTarget', 'transferTarget must be a sip: URI', 'e.g. "sip:wrong-queue@127.0.0.1:5999"'); f.transferTarget = o.transferTarget; }

@@ -1,0 +1,121 @@
+/**
+ * The contact center's voice bot: listens (VAD endpointing on the audio it hears), recognises the caller with
+ * pocketsphinx against the phrases it understands, decides with the reference bank dialogue, answers with
+ * flite, and stops talking when the caller speaks over it (barge-in). Each layer's true time goes into the
+ * call's ground truth: caller speech end as heard, endpoint, ASR final, dialogue decision, TTS ready, first
+ * speech sample of the reply sent, barge-in detected, playback stopped.
+ */
+import { detectSpeech, type PcmAudio } from '@vigil/media';
+import { newState, respond } from '@vigil/refbot';
+import type { IncomingCall } from '@vigil/sip';
+import type { Synthesizer, Transcriber } from '@vigil/speech';
+
+/** What callers say to the bot, as the recogniser's phrase set (a directed-dialogue grammar). */
+export const BOT_PHRASES = [
+  'what is my balance', 'i want to check my balance', 'i lost my card', 'my card was stolen', 'what are the fees',
+  'i want to speak to an agent', 'agent please', 'goodbye', 'thank you goodbye', 'hello',
+];
+export const BOT_GREETING = 'Hello, this is the Vigil Bank assistant. How can I help you?';
+
+export type BotTruthEvent =
+  | { kind: 'caller_turn'; speechStartMs: number; speechEndMs: number; endpointMs: number; asrFinalMs: number; transcript: string; decisionMs: number; intent: string; ttsReadyMs: number }
+  | { kind: 'bot_reply'; text: string; sentAtMs: number; speechStartMs: number | null; speechEndMs: number | null; cutAtMs: number | null; delayedMs: number }
+  | { kind: 'barge_in'; callerOnsetMs: number; detectedMs: number; stoppedMs: number };
+
+export interface BotOptions {
+  tts: Synthesizer;
+  asr: Transcriber;
+  /** Silence that ends the caller's turn. @default 700 */
+  endpointMs?: number;
+  /** Extra ms before each reply (fault: LLM/dialogue latency). */
+  replyDelayMs?: () => number;
+  /** Fault: keep talking when the caller speaks. */
+  ignoreBargeIn?: () => boolean;
+  onEscalate: (call: IncomingCall) => Promise<void>;
+  record: (e: BotTruthEvent) => void;
+}
+
+const wallMs = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Speech heard on the call after local time `fromMs`, as local-time segments. */
+function heardSince(call: IncomingCall, fromMs: number, hangoverMs: number): Array<{ startMs: number; endMs: number; from: number; to: number }> {
+  const heard = call.media.heard;
+  const pcm = heard.pcm;
+  if (pcm.length === 0) return [];
+  const rate = call.media.codec.sampleRate;
+  const t0 = heard.sampleToLocalMs(0);
+  const from = Math.max(0, Math.floor(((fromMs - t0) * rate) / 1000));
+  return detectSpeech(pcm.subarray(from), rate, { hangoverMs, minSpeechMs: 80 }).map((g) => ({
+    startMs: t0 + ((from + g.startSample) * 1000) / rate, endMs: t0 + ((from + g.endSample) * 1000) / rate, from: from + g.startSample, to: from + g.endSample,
+  }));
+}
+
+export function runBot(call: IncomingCall, o: BotOptions): void {
+  const endpointMs = o.endpointMs ?? 700;
+  let live = true;
+  void call.ended.then(() => { live = false; });
+  const state = newState();
+  let cursorMs = call.answeredAtMs;
+
+  /** Plays a reply, watching for the caller barging in. Returns when done or cut. */
+  const speak = async (text: string, audio: PcmAudio, delayedMs: number): Promise<void> => {
+    const segs = detectSpeech(audio.samples, audio.sampleRate);
+    const ev: Extract<BotTruthEvent, { kind: 'bot_reply' }> = { kind: 'bot_reply', text, sentAtMs: 0, speechStartMs: null, speechEndMs: null, cutAtMs: null, delayedMs };
+    o.record(ev);
+    const startedAt = wallMs();
+    const playing = call.media.play(audio.samples);
+    let done = false;
+    void playing.then(() => { done = true; });
+    const ignoring = o.ignoreBargeIn?.() === true;
+    // Barge-in: caller speech (≥ 80 ms) heard while the reply plays stops it. Ignoring it (a fault), the bot
+    // talks on but still hears what was said over it, and answers that afterwards.
+    while (!done && live) {
+      await sleep(10);
+      if (ignoring) continue;
+      const seg = heardSince(call, startedAt, 200)[0];
+      if (seg) {
+        const detectedMs = wallMs();
+        const stoppedMs = call.media.cancelPlayback() ?? detectedMs;
+        o.record({ kind: 'barge_in', callerOnsetMs: seg.startMs, detectedMs, stoppedMs });
+        cursorMs = seg.startMs - 1;
+        break;
+      }
+    }
+    const played = await playing;
+    ev.sentAtMs = played.startMs;
+    if (played.endMs - played.startMs < (audio.samples.length * 1000) / audio.sampleRate - 1) ev.cutAtMs = played.endMs;
+    const first = segs[0];
+    const last = segs.at(-1);
+    if (first && played.startMs + first.startMs < played.endMs) ev.speechStartMs = played.startMs + first.startMs;
+    if (last) ev.speechEndMs = Math.min(played.startMs + last.endMs, played.endMs);
+    if (ev.cutAtMs === null) cursorMs = ignoring ? Math.max(cursorMs, startedAt) : Math.max(cursorMs, played.endMs);
+  };
+
+  void (async () => {
+    await speak(BOT_GREETING, await o.tts.synthesize(BOT_GREETING, { sampleRate: call.media.codec.sampleRate }), 0);
+    while (live) {
+      // Endpointing: the caller's turn ends after endpointMs of silence.
+      const seg = heardSince(call, cursorMs, endpointMs)[0];
+      if (!seg || wallMs() - seg.endMs < endpointMs) { await sleep(20); continue; }
+      const endpoint = wallMs();
+      cursorMs = seg.endMs;
+      const rate = call.media.codec.sampleRate;
+      const samples = call.media.heard.pcm.slice(seg.from, seg.to);
+      const heard = await o.asr.transcribe({ sampleRate: rate, channels: 1, samples }, { phrases: BOT_PHRASES });
+      const asrFinal = wallMs();
+      const transcript = heard.matchedPhrase ?? heard.text;
+      const turn = respond(state, transcript);
+      const decision = wallMs();
+      const audio = await o.tts.synthesize(turn.text, { sampleRate: rate });
+      const ttsReady = wallMs();
+      o.record({ kind: 'caller_turn', speechStartMs: seg.startMs, speechEndMs: seg.endMs, endpointMs: endpoint, asrFinalMs: asrFinal, transcript, decisionMs: decision, intent: turn.intent, ttsReadyMs: ttsReady });
+      const delayedMs = o.replyDelayMs?.() ?? 0;
+      if (delayedMs > 0) await sleep(delayedMs);
+      if (!live) return;
+      await speak(turn.text, audio, delayedMs);
+      if (turn.intent === 'escalate') { await o.onEscalate(call); return; }
+      if (turn.intent === 'goodbye') { await sleep(300); await call.hangup(); return; }
+    }
+  })();
+}
