@@ -147,4 +147,28 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     }
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
+
+  it.each([[false, 'pass'], [true, 'fail']] as const)('the voice bot opens a CRM case for a lost card (crmFail %s)', async (crmFail, verdict) => {
+    const { out } = await run(`bot-crm-${crmFail}`, [
+      'listen: {}', 'say: "i lost my card"',
+      'expect: { contains: "i\'m sorry to hear that i have blocked your card and a replacement will arrive within five business days" }', 'hangup: {}',
+    ], { crmFail }, 15_000, cc.botUri);
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion' || e.kind === 'transcript')).slice(0, 2000)).toBe(verdict);
+    const bot = (await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[]).find((c) => c.service === 'bot')!;
+    const cases = await (await fetch(`${api.url}/v1/crm/cases?reference=${encodeURIComponent(bot.callId)}`)).json() as Array<{ subject: string; channel: string }>;
+    expect(cases).toEqual(crmFail ? [] : [expect.objectContaining({ subject: 'Lost card: card blocked, replacement ordered', channel: 'voice' })]);
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
+  it('serves the same dialogue on its chat entrance, writing the same CRM case', async () => {
+    const f = join(dir, 'chat.yaml');
+    writeFileSync(f, ['version: 1', 'name: chat-lost-card', 'channel: chat', 'steps:', '  - say: I lost my card', '  - expect: { contains: blocked your card }'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--json'], {}, 'refcc-chat');
+    expect(await p.exited).toBe(0);
+    const out = JSON.parse(p.output()) as Out;
+    const cases = await (await fetch(`${api.url}/v1/crm/cases?reference=vigil-${out.runId}`)).json() as Array<{ channel: string }>;
+    expect(cases).toEqual([expect.objectContaining({ channel: 'chat' })]);
+    const bad = await fetch(`${api.url}/v1/crm/cases`, { method: 'POST', body: JSON.stringify({ subject: 'x', channel: 'fax', reference: 'r' }) });
+    expect(await bad.json()).toMatchObject({ code: 'VIGIL_E_REQUEST_INVALID', field: 'channel' });
+  });
 });

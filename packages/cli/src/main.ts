@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<void> {
       };
       const cc = await startContactCenter({ host: values.host, sipPort: num('sip-port', values['sip-port']), menuTimeoutMs: num('menu-timeout-ms', values['menu-timeout-ms']) });
       const api = await serveApi(cc, { host: values.host, port: num('http-port', values['http-port']) });
-      process.stdout.write(`contact center up\n  IVR          ${cc.ivrUri}\n  agent queue  ${cc.agentsUri}\n  API          ${api.url} (GET /v1/calls, GET /v1/agent-desktop/events, PUT /v1/faults)\n`);
+      process.stdout.write(`contact center up\n  IVR          ${cc.ivrUri}\n  voice bot    ${cc.botUri}\n  agent queue  ${cc.agentsUri}\n  chat         ${cc.chatUrl}/v1 (OpenAI-compatible), ${cc.chatUrl}/webhook, ws${cc.chatUrl.slice(4)}/ws\n  API          ${api.url} (GET /v1/calls, GET /v1/agent-desktop/events, PUT /v1/faults)\n`);
       onSignals(async () => { await api.close(); await cc.stop(); });
       return;
     }

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { readWav, writeWav } from '@vigil/media';
 import { FliteSynthesizer, PocketsphinxTranscriber } from '@vigil/speech';
-import { newState, respond, type DialogueState } from './dialogue.ts';
+import { newState, respond, type BotTurn, type DialogueState } from './dialogue.ts';
 
 export interface RefBotOptions {
   host?: string;
@@ -23,6 +23,11 @@ export interface RefBotOptions {
   latencyMs?: number;
   /** Delay between streamed chunks. @default 5 */
   chunkDelayMs?: number;
+  /**
+   * Sees each answered message (after the dialogue decided) and may replace the answer: side effects such as a
+   * CRM write happen here. sessionId: the webhook/WebSocket session id, or the OpenAI request's `user`.
+   */
+  onTurn?: (e: { entrance: 'openai' | 'webhook' | 'ws'; sessionId: string; message: string; turn: BotTurn }) => Promise<BotTurn | void> | BotTurn | void;
 }
 
 export interface RefBot {
@@ -65,6 +70,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
   let latencyMs = opts.latencyMs ?? 0;
   const chunkDelayMs = opts.chunkDelayMs ?? 5;
+  const after = async (entrance: 'openai' | 'webhook' | 'ws', sessionId: string, message: string, turn: BotTurn): Promise<BotTurn> =>
+    (opts.onTurn ? (await opts.onTurn({ entrance, sessionId, message, turn })) ?? turn : turn);
   const sessions = new Map<string, DialogueState>();
   const sessionState = (id: string) => {
     let s = sessions.get(id);
@@ -82,11 +89,13 @@ export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
       if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/v1/models') return send(res, 200, { object: 'list', data: [{ id: 'vigil-refbot', object: 'model', owned_by: 'vigil' }] });
       if (req.method === 'POST' && url.pathname === '/v1/chat/completions') {
-        const body = (await readJson(req)) as { messages?: Array<{ role: string; content: unknown }>; stream?: boolean; model?: string };
+        const body = (await readJson(req)) as { messages?: Array<{ role: string; content: unknown }>; stream?: boolean; model?: string; user?: unknown };
         if (!Array.isArray(body.messages)) return send(res, 400, { error: { message: 'messages must be an array', type: 'invalid_request_error' } });
         const state = newState();
         let turn = respond(state, '');
-        for (const m of body.messages) if (m.role === 'user') turn = respond(state, String(m.content ?? ''));
+        const users = body.messages.filter((m) => m.role === 'user');
+        for (const m of users) turn = respond(state, String(m.content ?? ''));
+        if (users.length) turn = await after('openai', typeof body.user === 'string' ? body.user : `chat-${Date.now().toString(36)}`, String(users.at(-1)!.content ?? ''), turn);
         await sleep(latencyMs);
         const id = `chatcmpl-${Date.now().toString(36)}`;
         const created = Math.floor(Date.now() / 1000);
@@ -136,7 +145,7 @@ export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
         if (typeof body.message !== 'string') return send(res, 400, { error: 'message must be a string' });
         const sid = typeof body.session_id === 'string' && body.session_id ? body.session_id : `s-${Math.random().toString(36).slice(2)}`;
         const state = sessionState(sid);
-        const turn = respond(state, body.message);
+        const turn = await after('webhook', sid, body.message, respond(state, body.message));
         await sleep(latencyMs);
         return send(res, 200, { session_id: sid, reply: turn.text, intent: turn.intent, turn: state.turns });
       }
@@ -159,8 +168,8 @@ export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
         try { msg = JSON.parse(data.toString()); } catch { ws.send(JSON.stringify({ type: 'error', text: 'not JSON' })); return; }
         if (msg.type !== 'message' || typeof msg.text !== 'string') { ws.send(JSON.stringify({ type: 'error', text: 'expected {type:"message", text}' })); return; }
         const state = msg.session_id ? sessionState(msg.session_id) : local;
-        const turn = respond(state, msg.text);
         ws.send(JSON.stringify({ type: 'typing' }));
+        const turn = await after('ws', msg.session_id ?? 'ws', msg.text, respond(state, msg.text));
         await sleep(latencyMs);
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'reply', session_id: msg.session_id ?? null, text: turn.text, intent: turn.intent }));
       });

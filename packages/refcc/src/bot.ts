@@ -32,6 +32,8 @@ export interface BotOptions {
   /** Fault: keep talking when the caller speaks. */
   ignoreBargeIn?: () => boolean;
   onEscalate: (call: IncomingCall) => Promise<void>;
+  /** Side effects of a turn (a CRM write); may change what the bot says. */
+  afterTurn?: (turn: { intent: string; text: string }) => Promise<{ intent: string; text: string }>;
   record: (e: BotTruthEvent) => void;
 }
 
@@ -105,7 +107,7 @@ export function runBot(call: IncomingCall, o: BotOptions): void {
       const heard = await o.asr.transcribe({ sampleRate: rate, channels: 1, samples }, { phrases: BOT_PHRASES });
       const asrFinal = wallMs();
       const transcript = heard.matchedPhrase ?? heard.text;
-      const turn = respond(state, transcript);
+      const turn = o.afterTurn ? await o.afterTurn(respond(state, transcript)) : respond(state, transcript);
       const decision = wallMs();
       const audio = await o.tts.synthesize(turn.text, { sampleRate: rate });
       const ttsReady = wallMs();

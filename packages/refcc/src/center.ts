@@ -13,7 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { detectSpeech, type PcmAudio } from '@vigil/media';
 import { SipServer, type IncomingCall } from '@vigil/sip';
 import { FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
+import { startRefBot, type RefBot } from '@vigil/refbot';
 import { runBot, type BotTruthEvent } from './bot.ts';
+import { Crm, crmAfterTurn } from './crm.ts';
 
 export const PROMPTS = {
   greeting: 'Welcome to Vigil Bank. For billing, press 1. For card services, press 2. For our assistant, press 3. To speak to an agent, press 0.',
@@ -42,6 +44,10 @@ export interface Faults {
   botDelayMs?: number | { min: number; max: number };
   /** The voice bot keeps talking when the caller speaks over it. */
   ignoreBargeIn?: boolean;
+  /** CRM writes fail (the bots must then not claim success). */
+  crmFail?: boolean;
+  /** CRM writes take this long. */
+  crmDelayMs?: number;
 }
 
 export type TruthEvent =
@@ -77,6 +83,9 @@ export interface ContactCenter {
   ivrUri: string;
   agentsUri: string;
   botUri: string;
+  /** The chat entrance to the same dialogue: OpenAI-compatible /v1, POST /webhook, WebSocket /ws. */
+  chatUrl: string;
+  crm: Crm;
   calls: Map<string, CallTruth>;
   desktop: DesktopEvent[];
   faults: Faults;
@@ -156,6 +165,12 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     },
   });
 
+  const crm = new Crm();
+  const crmFaults = () => { crm.faults = { ...(faults.crmFail ? { fail: true } : {}), ...(faults.crmDelayMs ? { delayMs: faults.crmDelayMs } : {}) }; };
+  const chat: RefBot = await startRefBot({
+    host: o.host,
+    onTurn: async (e) => { crmFaults(); return crmAfterTurn(crm, 'chat', e.sessionId, e.turn) as Promise<typeof e.turn>; },
+  });
   const tts = o.synthesizer ?? new FliteSynthesizer();
   const asr = o.transcriber ?? new PocketsphinxTranscriber();
   const bot = await SipServer.start({
@@ -167,6 +182,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
         replyDelayMs: () => delayOf(faults, 'botDelayMs'),
         ignoreBargeIn: () => faults.ignoreBargeIn === true,
         record: (e) => truth.events.push(e),
+        afterTurn: (turn) => { crmFaults(); return crmAfterTurn(crm, 'voice', call.callId, turn); },
         onEscalate: async (c) => {
           const target = faults.transferTarget ?? queue.uri;
           const intents = truth.events.flatMap((e) => (e.kind === 'caller_turn' ? [e.intent] : []));
@@ -238,7 +254,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   });
 
   return {
-    ivrUri: ivr.uri, agentsUri: queue.uri, botUri: bot.uri, calls, desktop, faults,
-    stop: async () => { await ivr.stop(); await bot.stop(); await queue.stop(); },
+    ivrUri: ivr.uri, agentsUri: queue.uri, botUri: bot.uri, chatUrl: chat.url, crm, calls, desktop, faults,
+    stop: async () => { await ivr.stop(); await bot.stop(); await queue.stop(); await chat.close(); },
   };
 }

@@ -3,6 +3,7 @@
  *   GET  /v1/calls[?runId=…]          calls with their truth events (newest last)
  *   GET  /v1/calls/:callId            one call
  *   GET  /v1/agent-desktop/events     what the agent queue raised, with the context the IVR collected
+ *   GET  /v1/crm/customers, GET|POST /v1/crm/cases[?reference=…], GET /v1/crm/cases/:id   the CRM
  *   GET  /v1/faults, PUT /v1/faults   the fault switches (PUT replaces them; {} clears)
  *   GET  /healthz
  */
@@ -33,7 +34,7 @@ export function parseFaults(v: unknown): Faults {
   const bad = (field: string, message: string, fix: string) => new VigilError('VIGIL_E_REQUEST_INVALID', message, { field, fix });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('body', 'faults must be a JSON object', 'e.g. {"promptDelayMs": 800}');
   const o = v as Record<string, unknown>;
-  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget', 'botDelayMs', 'ignoreBargeIn'];
+  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget', 'botDelayMs', 'ignoreBargeIn', 'crmFail', 'crmDelayMs'];
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw bad(k, `unknown fault ${k}`, `use ${allowed.join(', ')}`);
   const f: Faults = {};
   for (const k of ['promptDelayMs', 'botDelayMs'] as const) {
@@ -43,6 +44,8 @@ export function parseFaults(v: unknown): Faults {
     else if (typeof d === 'object' && d !== null && nonNegative((d as { min?: unknown }).min) && nonNegative((d as { max?: unknown }).max) && (d as { min: number }).min <= (d as { max: number }).max) f[k] = { min: (d as { min: number }).min, max: (d as { max: number }).max };
     else throw bad(k, `${k} must be 0..60000 ms or {min, max} with min <= max`, 'e.g. 800 or {"min": 200, "max": 1200}');
   }
+  if (o.crmFail !== undefined) { if (typeof o.crmFail !== 'boolean') throw bad('crmFail', 'crmFail must be true or false', 'true makes every CRM write fail'); f.crmFail = o.crmFail; }
+  if (o.crmDelayMs !== undefined) { if (!nonNegative(o.crmDelayMs)) throw bad('crmDelayMs', 'crmDelayMs must be 0..60000 ms', 'how long each CRM write takes'); f.crmDelayMs = o.crmDelayMs; }
   if (o.ignoreBargeIn !== undefined) { if (typeof o.ignoreBargeIn !== 'boolean') throw bad('ignoreBargeIn', 'ignoreBargeIn must be true or false', 'true makes the voice bot talk over the caller'); f.ignoreBargeIn = o.ignoreBargeIn; }
   if (o.deadAir !== undefined) { if (typeof o.deadAir !== 'boolean') throw bad('deadAir', 'deadAir must be true or false', 'true sends silence instead of prompts'); f.deadAir = o.deadAir; }
   if (o.dropAfterMs !== undefined) { if (!nonNegative(o.dropAfterMs)) throw bad('dropAfterMs', 'dropAfterMs must be 0..60000 ms', 'the IVR hangs up that long after answering'); f.dropAfterMs = o.dropAfterMs; }
@@ -66,6 +69,24 @@ export async function serveApi(cc: ContactCenter, o: { host?: string; port?: num
         return c ? send(res, 200, c) : fail(res, new VigilError('VIGIL_E_REQUEST_INVALID', `no call ${m[1]}`, { field: 'callId', fix: 'list calls with GET /v1/calls' }));
       }
       if (req.method === 'GET' && path === '/v1/agent-desktop/events') return send(res, 200, cc.desktop);
+      if (req.method === 'GET' && path === '/v1/crm/customers') return send(res, 200, cc.crm.customers);
+      if (req.method === 'GET' && path === '/v1/crm/cases') {
+        const ref = url.searchParams.get('reference');
+        return send(res, 200, cc.crm.cases.filter((c) => !ref || c.reference === ref));
+      }
+      if (req.method === 'POST' && path === '/v1/crm/cases') {
+        const b = await readJson(req) as Record<string, unknown>;
+        if (typeof b.subject !== 'string') throw new VigilError('VIGIL_E_REQUEST_INVALID', 'subject must be a string', { field: 'subject', fix: 'e.g. {"subject": "Address change", "channel": "chat", "reference": "s-1"}' });
+        if (b.channel !== 'voice' && b.channel !== 'chat') throw new VigilError('VIGIL_E_REQUEST_INVALID', 'channel must be "voice" or "chat"', { field: 'channel', fix: 'where the case came from' });
+        if (typeof b.reference !== 'string' || !b.reference) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'reference must be a non-empty string', { field: 'reference', fix: 'the call id or chat session id' });
+        if (b.customerId !== undefined && typeof b.customerId !== 'string') throw new VigilError('VIGIL_E_REQUEST_INVALID', 'customerId must be a string', { field: 'customerId', fix: 'GET /v1/crm/customers lists them' });
+        return send(res, 201, await cc.crm.createCase({ subject: b.subject, channel: b.channel, reference: b.reference, customerId: (b.customerId as string | undefined) ?? null }));
+      }
+      const cm = /^\/v1\/crm\/cases\/([^/]+)$/.exec(path);
+      if (req.method === 'GET' && cm) {
+        const c = cc.crm.cases.find((x) => x.id === decodeURIComponent(cm[1]!));
+        return c ? send(res, 200, c) : send(res, 404, { code: 'VIGIL_E_REQUEST_INVALID', message: `no case ${cm[1]}`, field: 'caseId', fix: 'GET /v1/crm/cases lists them' });
+      }
       if (path === '/v1/faults') {
         if (req.method === 'GET') return send(res, 200, cc.faults);
         if (req.method === 'PUT') {
