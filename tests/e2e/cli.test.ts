@@ -76,13 +76,15 @@ describe('vigil wer', () => {
 });
 
 describe('vigil demo', () => {
-  it('starts plane, probe and bot with no external services and runs the example journeys green', async () => {
-    const p = spawnVigil(['demo', '--runs', '3', '--interval-ms', '60000'], { ...DEMO_PORTS, DATABASE_URL: '', NATS_URL: '' }, 'cli-demo');
+  it('starts plane, probe and the contact center with no external services and runs the example journeys green, voice too', async () => {
+    const p = spawnVigil(['demo', '--runs', '5', '--interval-ms', '120000'], { ...DEMO_PORTS, DATABASE_URL: '', NATS_URL: '' }, 'cli-demo');
     const code = await p.exited;
     const out = p.output();
     expect(out).toMatch(/storage\s+pglite/);
     expect(out).toMatch(/run bus memory/);
-    expect(out.match(/^\S+\s+PASS\s/gm)).toHaveLength(3);
+    expect(out.match(/^\S+\s+PASS\s/gm), out.slice(-2000)).toHaveLength(5);
+    expect(out).toMatch(/PASS\s+ivr-billing → refcc-ivr/);
+    expect(out).toMatch(/PASS\s+bot-lost-card → refcc-bot/);
     expect(code).toBe(0);
   });
 
@@ -109,4 +111,4 @@ describe('vigil demo', () => {
   });
 });
 
-const DEMO_PORTS = { VIGIL_HTTP_PORT: '0', VIGIL_GRPC_PORT: '0', VIGIL_PROBE_HTTP_PORT: '0', VIGIL_DEMO_BOT_PORT: '0' };
+const DEMO_PORTS = { VIGIL_HTTP_PORT: '0', VIGIL_GRPC_PORT: '0', VIGIL_PROBE_HTTP_PORT: '0', VIGIL_DEMO_BOT_PORT: '0', VIGIL_DEMO_SIP_PORT: '0', VIGIL_DEMO_CC_PORT: '0' };

@@ -10,7 +10,8 @@ import { MemoryBus } from '@vigil/bus';
 import { VigilError } from '@vigil/errors';
 import { planeOptionsFromEnv, startPlane, createLogger, type Plane } from '@vigil/plane';
 import { Probe } from '@vigil/probe';
-import { EXAMPLE_JOURNEYS_DIR, startRefBot, type RefBot } from '@vigil/refbot';
+import { EXAMPLE_JOURNEYS_DIR, type RefBot } from '@vigil/refbot';
+import { CONTACT_CENTER_JOURNEYS_DIR, serveApi, startContactCenter, type ContactCenter } from '@vigil/refcc';
 import { ApiClient } from './api-client.ts';
 
 export interface DemoOptions {
@@ -24,7 +25,9 @@ export interface DemoOptions {
 export interface Demo {
   plane: Plane;
   probe: Probe;
-  bot: RefBot;
+  /** The reference contact center: IVR, voice bot, agent queue, CRM and the chat entrance. */
+  center: ContactCenter;
+  bot: Pick<RefBot, 'url'>;
   api: ApiClient;
   stop(): Promise<void>;
 }
@@ -33,8 +36,11 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   const env = o.env ?? process.env;
   const out = o.out ?? process.stdout;
   const logger = createLogger(env.VIGIL_LOG_LEVEL ?? 'warn', 'vigil-demo');
-  // A fixed port by default, so targets stored by an earlier demo (Postgres or a PGlite directory) still point at the bot.
-  const bot = await startRefBot({ port: Number(env.VIGIL_DEMO_BOT_PORT ?? 8090) });
+  // Fixed ports by default, so targets stored by an earlier demo (Postgres or a PGlite directory) still point
+  // at the contact center.
+  const center = await startContactCenter({ chatPort: Number(env.VIGIL_DEMO_BOT_PORT ?? 8090), sipPort: Number(env.VIGIL_DEMO_SIP_PORT ?? 5070) });
+  const ccApi = await serveApi(center, { port: Number(env.VIGIL_DEMO_CC_PORT ?? 8091) });
+  const bot = { url: center.chatUrl, close: async () => { await ccApi.close(); await center.stop(); } };
   const token = `vgp_demo_${randomBytes(16).toString('hex')}`;
   const planeOpts = planeOptionsFromEnv(env);
   const bus = planeOpts.natsUrl ? undefined : new MemoryBus();
@@ -57,6 +63,8 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     { name: 'refbot-openai', channel: 'chat.openai', endpoint: `${bot.url}/v1`, config: { model: 'vigil-refbot', stream: true } },
     { name: 'refbot-webhook', channel: 'chat.http', endpoint: `${bot.url}/webhook`, config: { replyPath: '$.reply', sessionPath: '$.session_id' } },
     { name: 'refbot-ws', channel: 'chat.websocket', endpoint: `${bot.url.replace('http', 'ws')}/ws`, config: { replyPath: '$.text', filter: { path: '$.type', equals: 'reply' } } },
+    { name: 'refcc-ivr', channel: 'voice.sip', endpoint: center.ivrUri, config: { allowlist: [center.ivrUri, center.botUri, center.agentsUri] } },
+    { name: 'refcc-bot', channel: 'voice.sip', endpoint: center.botUri, config: { allowlist: [center.botUri, center.agentsUri] } },
   ];
   for (const t of targets) {
     try {
@@ -66,13 +74,15 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
       // A persistent database from an earlier demo already has it.
     }
   }
-  for (const f of readdirSync(EXAMPLE_JOURNEYS_DIR).filter((x) => x.endsWith('.yaml')).sort()) {
-    await api.request('POST', `/v1/journeys?file=${encodeURIComponent(f)}`, readFileSync(join(EXAMPLE_JOURNEYS_DIR, f), 'utf8'), 'application/yaml');
+  for (const dir of [EXAMPLE_JOURNEYS_DIR, CONTACT_CENTER_JOURNEYS_DIR]) {
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
+      await api.request('POST', `/v1/journeys?file=${encodeURIComponent(f)}`, readFileSync(join(dir, f), 'utf8'), 'application/yaml');
+    }
   }
   const intervalMs = o.intervalMs ?? Number(env.VIGIL_DEMO_INTERVAL_MS ?? 30_000);
   const existing = await api.request<{ schedules: unknown[] }>('GET', '/v1/schedules');
   if (existing.schedules.length === 0) {
-    for (const [journey, target] of [['balance-inquiry', 'refbot-openai'], ['card-lost', 'refbot-webhook'], ['balance-inquiry', 'refbot-ws']] as const) {
+    for (const [journey, target] of [['balance-inquiry', 'refbot-openai'], ['card-lost', 'refbot-webhook'], ['balance-inquiry', 'refbot-ws'], ['ivr-billing', 'refcc-ivr'], ['bot-lost-card', 'refcc-bot']] as const) {
       await api.request('POST', '/v1/schedules', { journey, target, regions: [region], intervalMs, jitterMaxMs: Math.min(2000, Math.floor(intervalMs / 10)) });
     }
   }
@@ -82,9 +92,11 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     `  API           ${plane.httpUrl}/v1   (docs ${plane.httpUrl}/docs, OpenAPI ${plane.httpUrl}/openapi.json)`,
     `  metrics       ${plane.httpUrl}/metrics`,
     `  probe         ${probe.options.probeId} in region ${region}; /ready and /metrics on http://127.0.0.1:${probe.httpPort}`,
-    `  reference bot ${bot.url}  (OpenAI-compatible /v1, webhook /webhook, WebSocket /ws)`,
+    `  contact center IVR ${center.ivrUri}, voice bot ${center.botUri}, agents ${center.agentsUri}`,
+    `                chat ${bot.url} (OpenAI-compatible /v1, webhook /webhook, WebSocket /ws)`,
+    `                ground truth, CRM and fault switches ${ccApi.url}/v1/calls, /v1/crm/cases, PUT /v1/faults`,
     `  storage       ${plane.store.database.kind}${planeOpts.databaseUrl ? '' : ' (set DATABASE_URL for Postgres)'}; run bus ${plane.bus.kind}${planeOpts.natsUrl ? '' : ' (set NATS_URL for JetStream)'}`,
-    `  schedules     3, every ${Math.round(intervalMs / 1000)} s`,
+    `  schedules     5 (3 chat, 2 voice), every ${Math.round(intervalMs / 1000)} s`,
     '',
     `Try: VIGIL_API_URL=${plane.httpUrl} node packages/cli/src/main.ts runs list`,
     '',
@@ -92,7 +104,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
 
   let stopping: Promise<void> | undefined;
   return {
-    plane, probe, bot, api,
+    plane, probe, bot, center, api,
     stop() {
       stopping ??= (async () => {
         await probe.stop(5000);

@@ -71,8 +71,10 @@ export interface DesktopEvent { id: string; atMs: number; callId: string; from: 
 
 export interface ContactCenterOptions {
   host?: string;
-  /** IVR port; the agent queue takes the next free one. @default 0 (free) */
+  /** IVR port; the voice bot and the agent queue take the next two when it is set. @default 0 (free ports) */
   sipPort?: number;
+  /** Port of the chat entrance (HTTP + WebSocket). @default 0 (free) */
+  chatPort?: number;
   menuTimeoutMs?: number;
   synthesizer?: Synthesizer;
   transcriber?: Transcriber;
@@ -148,7 +150,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
 
   // The agent queue first: the IVR transfers to it.
   const queue = await SipServer.start({
-    user: 'agents', host: o.host, ringMs: 100,
+    user: 'agents', host: o.host, port: o.sipPort ? o.sipPort + 2 : 0, ringMs: 100,
     onCall: (call) => {
       const truth = record(call, 'agents');
       const h = handoffs.get(call.from);
@@ -168,13 +170,13 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   const crm = new Crm();
   const crmFaults = () => { crm.faults = { ...(faults.crmFail ? { fail: true } : {}), ...(faults.crmDelayMs ? { delayMs: faults.crmDelayMs } : {}) }; };
   const chat: RefBot = await startRefBot({
-    host: o.host,
+    host: o.host, port: o.chatPort ?? 0,
     onTurn: async (e) => { crmFaults(); return crmAfterTurn(crm, 'chat', e.sessionId, e.turn) as Promise<typeof e.turn>; },
   });
   const tts = o.synthesizer ?? new FliteSynthesizer();
   const asr = o.transcriber ?? new PocketsphinxTranscriber();
   const bot = await SipServer.start({
-    user: 'bot', host: o.host, ringMs: 100,
+    user: 'bot', host: o.host, port: o.sipPort ? o.sipPort + 1 : 0, ringMs: 100,
     onCall: (call) => {
       const truth = record(call, 'bot');
       runBot(call, {

@@ -2,3 +2,6 @@ export { startContactCenter, PROMPTS, type ContactCenter, type ContactCenterOpti
 export { serveApi, parseFaults } from './http.ts';
 export { BOT_PHRASES, BOT_GREETING, runBot, type BotTruthEvent } from './bot.ts';
 export { Crm, crmAfterTurn, type Case, type Customer } from './crm.ts';
+import { fileURLToPath } from 'node:url';
+/** Folder of the example voice journeys that run against the contact center (used by the demo). */
+export const CONTACT_CENTER_JOURNEYS_DIR = fileURLToPath(new URL('../journeys/', import.meta.url));
