@@ -171,4 +171,29 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     const bad = await fetch(`${api.url}/v1/crm/cases`, { method: 'POST', body: JSON.stringify({ subject: 'x', channel: 'fax', reference: 'r' }) });
     expect(await bad.json()).toMatchObject({ code: 'VIGIL_E_REQUEST_INVALID', field: 'channel' });
   });
+
+  it('policy drift: after two conversations the bot quotes a fee that does not exist, and the journey catches it', async () => {
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ policyDrift: { afterCalls: 2 } }) });
+    const f = join(dir, 'fees.yaml');
+    writeFileSync(f, ['version: 1', 'name: chat-fees', 'channel: chat', 'steps:', '  - say: What are the fees?', '  - expect: [{ contains: no monthly fee }, { not_contains: monthly fee of }]'].join('\n'));
+    const verdicts: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--json'], {}, `refcc-drift-${i}`);
+      await p.exited;
+      verdicts.push((JSON.parse(p.output()) as Out).verdict);
+    }
+    expect(verdicts).toEqual(['pass', 'pass', 'fail']);
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
+  it('ASR degradation: with the caller buried in noise the voice bot misunderstands, and the journey fails', async () => {
+    const { out } = await run('bot-asr-noise', [
+      'listen: {}', 'say: "i lost my card"',
+      'expect: { contains: "i\'m sorry to hear that i have blocked your card and a replacement will arrive within five business days" }', 'hangup: {}',
+    ], { asrNoiseSnrDb: -6 }, 15_000, cc.botUri);
+    expect(out.verdict).toBe('fail');
+    const bot = (await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[]).find((c) => c.service === 'bot')!;
+    expect((bot.events.find((e) => e.kind === 'caller_turn') as { intent: string }).intent).not.toBe('card_lost');
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
 });

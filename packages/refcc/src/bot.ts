@@ -32,6 +32,8 @@ export interface BotOptions {
   /** Fault: keep talking when the caller speaks. */
   ignoreBargeIn?: () => boolean;
   onEscalate: (call: IncomingCall) => Promise<void>;
+  /** Fault: white noise this many dB below the caller's speech before recognition. */
+  asrNoiseSnrDb?: () => number | undefined;
   /** Side effects of a turn (a CRM write); may change what the bot says. */
   afterTurn?: (turn: { intent: string; text: string }) => Promise<{ intent: string; text: string }>;
   record: (e: BotTruthEvent) => void;
@@ -51,6 +53,21 @@ function heardSince(call: IncomingCall, fromMs: number, hangoverMs: number): Arr
   return detectSpeech(pcm.subarray(from), rate, { hangoverMs, minSpeechMs: 80 }).map((g) => ({
     startMs: t0 + ((from + g.startSample) * 1000) / rate, endMs: t0 + ((from + g.endSample) * 1000) / rate, from: from + g.startSample, to: from + g.endSample,
   }));
+}
+
+/** Adds white noise `snrDb` below the signal's RMS, in place (a seeded generator: the same audio degrades the same way). */
+export function addNoise(samples: Int16Array, snrDb: number): void {
+  let sum = 0;
+  for (const v of samples) sum += v * v;
+  const rms = Math.sqrt(sum / Math.max(1, samples.length));
+  const noiseRms = rms / 10 ** (snrDb / 20);
+  let seed = 12345;
+  const uniform = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  for (let i = 0; i < samples.length; i++) {
+    // Box–Muller: Gaussian noise of the wanted RMS.
+    const g = Math.sqrt(-2 * Math.log(uniform() || 1e-12)) * Math.cos(2 * Math.PI * uniform());
+    samples[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i]! + g * noiseRms)));
+  }
 }
 
 export function runBot(call: IncomingCall, o: BotOptions): void {
@@ -104,6 +121,8 @@ export function runBot(call: IncomingCall, o: BotOptions): void {
       cursorMs = seg.endMs;
       const rate = call.media.codec.sampleRate;
       const samples = call.media.heard.pcm.slice(seg.from, seg.to);
+      const snr = o.asrNoiseSnrDb?.();
+      if (snr !== undefined) addNoise(samples, snr);
       const heard = await o.asr.transcribe({ sampleRate: rate, channels: 1, samples }, { phrases: BOT_PHRASES });
       const asrFinal = wallMs();
       const transcript = heard.matchedPhrase ?? heard.text;

@@ -48,7 +48,20 @@ export interface Faults {
   crmFail?: boolean;
   /** CRM writes take this long. */
   crmDelayMs?: number;
+  /**
+   * Policy drift: once `afterCalls` conversations (voice or chat) have started since the switch was set, or
+   * `afterMs` have passed, the bots answer with policy-violating variants (quoting a monthly fee that does not
+   * exist).
+   */
+  policyDrift?: { afterCalls?: number; afterMs?: number };
+  /** The voice bot hears the caller through white noise this many dB below the speech (ASR degradation). */
+  asrNoiseSnrDb?: number;
 }
+
+/** The drifted answers (what a model update might start saying). */
+export const DRIFTED: Record<string, string> = {
+  fees: 'There is a monthly fee of twelve dollars on the standard account. International transfers are free.',
+};
 
 export type TruthEvent =
   | { kind: 'answered'; atMs: number }
@@ -168,10 +181,27 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   });
 
   const crm = new Crm();
+  // Policy drift counts conversations and time from when the switch was (re)set.
+  let drift: { since: number; conversations: number; key: string } = { since: wallMs(), conversations: 0, key: '' };
+  const drifted = (): boolean => {
+    const d = faults.policyDrift;
+    if (!d) return false;
+    const key = JSON.stringify(d);
+    if (drift.key !== key) drift = { since: wallMs(), conversations: 0, key };
+    // `conversations` includes the one being answered: drift starts with conversation afterCalls + 1.
+    return (d.afterCalls !== undefined && drift.conversations > d.afterCalls) || (d.afterMs !== undefined && wallMs() - drift.since >= d.afterMs);
+  };
+  const startConversation = () => { drifted(); drift.conversations++; };
+  const chatSessions = new Set<string>();
+  const policy = (turn: { intent: string; text: string }) => (drifted() && DRIFTED[turn.intent] ? { ...turn, text: DRIFTED[turn.intent]! } : turn);
   const crmFaults = () => { crm.faults = { ...(faults.crmFail ? { fail: true } : {}), ...(faults.crmDelayMs ? { delayMs: faults.crmDelayMs } : {}) }; };
   const chat: RefBot = await startRefBot({
     host: o.host, port: o.chatPort ?? 0,
-    onTurn: async (e) => { crmFaults(); return crmAfterTurn(crm, 'chat', e.sessionId, e.turn) as Promise<typeof e.turn>; },
+    onTurn: async (e) => {
+      if (!chatSessions.has(e.sessionId)) { chatSessions.add(e.sessionId); startConversation(); }
+      crmFaults();
+      return policy(await crmAfterTurn(crm, 'chat', e.sessionId, e.turn)) as typeof e.turn;
+    },
   });
   const tts = o.synthesizer ?? new FliteSynthesizer();
   const asr = o.transcriber ?? new PocketsphinxTranscriber();
@@ -179,12 +209,14 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     user: 'bot', host: o.host, port: o.sipPort ? o.sipPort + 1 : 0, ringMs: 100,
     onCall: (call) => {
       const truth = record(call, 'bot');
+      startConversation();
       runBot(call, {
         tts, asr,
         replyDelayMs: () => delayOf(faults, 'botDelayMs'),
         ignoreBargeIn: () => faults.ignoreBargeIn === true,
         record: (e) => truth.events.push(e),
-        afterTurn: (turn) => { crmFaults(); return crmAfterTurn(crm, 'voice', call.callId, turn); },
+        afterTurn: async (turn) => { crmFaults(); return policy(await crmAfterTurn(crm, 'voice', call.callId, turn)); },
+        asrNoiseSnrDb: () => faults.asrNoiseSnrDb,
         onEscalate: async (c) => {
           const target = faults.transferTarget ?? queue.uri;
           const intents = truth.events.flatMap((e) => (e.kind === 'caller_turn' ? [e.intent] : []));

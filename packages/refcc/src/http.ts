@@ -34,7 +34,7 @@ export function parseFaults(v: unknown): Faults {
   const bad = (field: string, message: string, fix: string) => new VigilError('VIGIL_E_REQUEST_INVALID', message, { field, fix });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('body', 'faults must be a JSON object', 'e.g. {"promptDelayMs": 800}');
   const o = v as Record<string, unknown>;
-  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget', 'botDelayMs', 'ignoreBargeIn', 'crmFail', 'crmDelayMs'];
+  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget', 'botDelayMs', 'ignoreBargeIn', 'crmFail', 'crmDelayMs', 'policyDrift', 'asrNoiseSnrDb'];
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw bad(k, `unknown fault ${k}`, `use ${allowed.join(', ')}`);
   const f: Faults = {};
   for (const k of ['promptDelayMs', 'botDelayMs'] as const) {
@@ -44,6 +44,15 @@ export function parseFaults(v: unknown): Faults {
     else if (typeof d === 'object' && d !== null && nonNegative((d as { min?: unknown }).min) && nonNegative((d as { max?: unknown }).max) && (d as { min: number }).min <= (d as { max: number }).max) f[k] = { min: (d as { min: number }).min, max: (d as { max: number }).max };
     else throw bad(k, `${k} must be 0..60000 ms or {min, max} with min <= max`, 'e.g. 800 or {"min": 200, "max": 1200}');
   }
+  if (o.policyDrift !== undefined) {
+    const d = o.policyDrift as Record<string, unknown> | null;
+    if (typeof d !== 'object' || d === null || Array.isArray(d) || Object.keys(d).some((k) => k !== 'afterCalls' && k !== 'afterMs') || (d.afterCalls === undefined && d.afterMs === undefined)
+      || (d.afterCalls !== undefined && !(Number.isInteger(d.afterCalls) && (d.afterCalls as number) >= 0)) || (d.afterMs !== undefined && !(typeof d.afterMs === 'number' && d.afterMs >= 0))) {
+      throw bad('policyDrift', 'policyDrift must be {afterCalls: n} and/or {afterMs: ms}', 'e.g. {"afterCalls": 2}: the third conversation on answers with the drifted policy');
+    }
+    f.policyDrift = { ...(d.afterCalls !== undefined ? { afterCalls: d.afterCalls as number } : {}), ...(d.afterMs !== undefined ? { afterMs: d.afterMs as number } : {}) };
+  }
+  if (o.asrNoiseSnrDb !== undefined) { if (typeof o.asrNoiseSnrDb !== 'number' || o.asrNoiseSnrDb < -20 || o.asrNoiseSnrDb > 60) throw bad('asrNoiseSnrDb', 'asrNoiseSnrDb must be -20..60 dB', 'lower is noisier; 0 is as loud as the speech'); f.asrNoiseSnrDb = o.asrNoiseSnrDb; }
   if (o.crmFail !== undefined) { if (typeof o.crmFail !== 'boolean') throw bad('crmFail', 'crmFail must be true or false', 'true makes every CRM write fail'); f.crmFail = o.crmFail; }
   if (o.crmDelayMs !== undefined) { if (!nonNegative(o.crmDelayMs)) throw bad('crmDelayMs', 'crmDelayMs must be 0..60000 ms', 'how long each CRM write takes'); f.crmDelayMs = o.crmDelayMs; }
   if (o.ignoreBargeIn !== undefined) { if (typeof o.ignoreBargeIn !== 'boolean') throw bad('ignoreBargeIn', 'ignoreBargeIn must be true or false', 'true makes the voice bot talk over the caller'); f.ignoreBargeIn = o.ignoreBargeIn; }

@@ -1,6 +1,6 @@
-export { startContactCenter, PROMPTS, type ContactCenter, type ContactCenterOptions, type Faults, type CallTruth, type TruthEvent, type DesktopEvent, type PromptName } from './center.ts';
+export { startContactCenter, PROMPTS, DRIFTED, type ContactCenter, type ContactCenterOptions, type Faults, type CallTruth, type TruthEvent, type DesktopEvent, type PromptName } from './center.ts';
 export { serveApi, parseFaults } from './http.ts';
-export { BOT_PHRASES, BOT_GREETING, runBot, type BotTruthEvent } from './bot.ts';
+export { BOT_PHRASES, BOT_GREETING, runBot, addNoise, type BotTruthEvent } from './bot.ts';
 export { Crm, crmAfterTurn, type Case, type Customer } from './crm.ts';
 import { fileURLToPath } from 'node:url';
 /** Folder of the example voice journeys that run against the contact center (used by the demo). */
