@@ -79,8 +79,19 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     ['dropAfterMs', { dropAfterMs: 1500 }, ['listen: {}', 'dtmf: "1"', 'listen: {}'], 'error'],
     ['transferTarget', { transferTarget: 'sip:wrong-queue@127.0.0.1:9' }, ['dtmf: "0"', 'expect_transfer: { to: "sip:agents@", follow: false }'], 'fail'],
     ['botDelayMs', { botDelayMs: 2000 }, ['listen: {}', 'say: "what is my balance"', 'expect: { max_first_token_ms: 2500 }'], 'fail'],
+    ['asrDelayMs', { asrDelayMs: { min: 2000, max: 2200 } }, ['listen: {}', 'say: "what is my balance"', 'expect: { max_first_token_ms: 2500 }'], 'fail'],
+    ['ttsDelayMs', { ttsDelayMs: 2000 }, ['listen: {}', 'say: "what is my balance"', 'expect: { max_first_token_ms: 2500 }'], 'fail'],
   ] as const)('fault %s trips the journey', async (name, faults, steps, verdict) => {
-    const { out } = await run(`fault-${name.toLowerCase()}`, [...steps], faults as Faults, name === 'deadAir' ? 5000 : 15_000, name === 'botDelayMs' ? cc.botUri : undefined);
+    const toBot = name === 'botDelayMs' || name === 'asrDelayMs' || name === 'ttsDelayMs';
+    const { out } = await run(`fault-${name.toLowerCase()}`, [...steps], faults as Faults, name === 'deadAir' ? 5000 : 15_000, toBot ? cc.botUri : undefined);
+    if (name === 'asrDelayMs' || name === 'ttsDelayMs') {
+      // The truth names the layer that moved.
+      const bot = (await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[]).find((c) => c.service === 'bot')!;
+      const t = bot.events.find((e) => e.kind === 'caller_turn') as { endpointMs: number; asrFinalMs: number; decisionMs: number; ttsReadyMs: number };
+      const [asrMs, ttsMs] = [t.asrFinalMs - t.endpointMs, t.ttsReadyMs - t.decisionMs];
+      expect(name === 'asrDelayMs' ? asrMs : ttsMs).toBeGreaterThanOrEqual(2000);
+      expect(name === 'asrDelayMs' ? ttsMs : asrMs).toBeLessThan(1500);
+    }
     expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind !== 'timing')).slice(0, 2000)).toBe(verdict);
     if (name === 'transferTarget') expect(out.events.find((e) => e.kind === 'assertion')).toMatchObject({ verdict: 'fail', actual: 'sip:wrong-queue@127.0.0.1:9' });
     if (name === 'promptDelayMs') expect(out.events.find((e) => e.kind === 'assertion')?.actual).toMatch(/^1[5-9]\d\d\.\d ms$/);

@@ -29,6 +29,10 @@ export interface BotOptions {
   endpointMs?: number;
   /** Extra ms before each reply (fault: LLM/dialogue latency). */
   replyDelayMs?: () => number;
+  /** Extra ms added to recognition (fault: slow ASR). */
+  asrDelayMs?: () => number;
+  /** Extra ms added to synthesis (fault: slow TTS). */
+  ttsDelayMs?: () => number;
   /** Fault: keep talking when the caller speaks. */
   ignoreBargeIn?: () => boolean;
   onEscalate: (call: IncomingCall) => Promise<void>;
@@ -124,11 +128,15 @@ export function runBot(call: IncomingCall, o: BotOptions): void {
       const snr = o.asrNoiseSnrDb?.();
       if (snr !== undefined) addNoise(samples, snr);
       const heard = await o.asr.transcribe({ sampleRate: rate, channels: 1, samples }, { phrases: BOT_PHRASES });
+      const asrExtra = o.asrDelayMs?.() ?? 0;
+      if (asrExtra > 0) await sleep(asrExtra);
       const asrFinal = wallMs();
       const transcript = heard.matchedPhrase ?? heard.text;
       const turn = o.afterTurn ? await o.afterTurn(respond(state, transcript)) : respond(state, transcript);
       const decision = wallMs();
       const audio = await o.tts.synthesize(turn.text, { sampleRate: rate });
+      const ttsExtra = o.ttsDelayMs?.() ?? 0;
+      if (ttsExtra > 0) await sleep(ttsExtra);
       const ttsReady = wallMs();
       o.record({ kind: 'caller_turn', speechStartMs: seg.startMs, speechEndMs: seg.endMs, endpointMs: endpoint, asrFinalMs: asrFinal, transcript, decisionMs: decision, intent: turn.intent, ttsReadyMs: ttsReady });
       const delayedMs = o.replyDelayMs?.() ?? 0;

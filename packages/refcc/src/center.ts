@@ -42,6 +42,10 @@ export interface Faults {
   transferTarget?: string;
   /** Added before each of the voice bot's replies (dialogue/LLM latency): fixed ms or {min, max}. */
   botDelayMs?: number | { min: number; max: number };
+  /** Added to the voice bot's recognition (ASR layer): fixed ms or {min, max}. */
+  asrDelayMs?: number | { min: number; max: number };
+  /** Added to the voice bot's synthesis (TTS layer): fixed ms or {min, max}. */
+  ttsDelayMs?: number | { min: number; max: number };
   /** The voice bot keeps talking when the caller speaks over it. */
   ignoreBargeIn?: boolean;
   /** CRM writes fail (the bots must then not claim success). */
@@ -121,7 +125,7 @@ async function renderPrompts(tts: Synthesizer): Promise<Record<PromptName, Promp
   return out;
 }
 
-function delayOf(f: Faults, which: 'promptDelayMs' | 'botDelayMs' = 'promptDelayMs'): number {
+function delayOf(f: Faults, which: 'promptDelayMs' | 'botDelayMs' | 'asrDelayMs' | 'ttsDelayMs' = 'promptDelayMs'): number {
   const d = f[which];
   if (d === undefined) return 0;
   return typeof d === 'number' ? d : d.min + Math.random() * (d.max - d.min);
@@ -213,6 +217,8 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
       runBot(call, {
         tts, asr,
         replyDelayMs: () => delayOf(faults, 'botDelayMs'),
+        asrDelayMs: () => delayOf(faults, 'asrDelayMs'),
+        ttsDelayMs: () => delayOf(faults, 'ttsDelayMs'),
         ignoreBargeIn: () => faults.ignoreBargeIn === true,
         record: (e) => truth.events.push(e),
         afterTurn: async (turn) => { crmFaults(); return policy(await crmAfterTurn(crm, 'voice', call.callId, turn)); },

@@ -34,10 +34,10 @@ export function parseFaults(v: unknown): Faults {
   const bad = (field: string, message: string, fix: string) => new VigilError('VIGIL_E_REQUEST_INVALID', message, { field, fix });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('body', 'faults must be a JSON object', 'e.g. {"promptDelayMs": 800}');
   const o = v as Record<string, unknown>;
-  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget', 'botDelayMs', 'ignoreBargeIn', 'crmFail', 'crmDelayMs', 'policyDrift', 'asrNoiseSnrDb'];
+  const allowed = ['promptDelayMs', 'deadAir', 'dropAfterMs', 'transferTarget', 'botDelayMs', 'ignoreBargeIn', 'crmFail', 'crmDelayMs', 'policyDrift', 'asrNoiseSnrDb', 'asrDelayMs', 'ttsDelayMs'];
   for (const k of Object.keys(o)) if (!allowed.includes(k)) throw bad(k, `unknown fault ${k}`, `use ${allowed.join(', ')}`);
   const f: Faults = {};
-  for (const k of ['promptDelayMs', 'botDelayMs'] as const) {
+  for (const k of ['promptDelayMs', 'botDelayMs', 'asrDelayMs', 'ttsDelayMs'] as const) {
     const d = o[k];
     if (d === undefined) continue;
     if (nonNegative(d)) f[k] = d;
