@@ -5,6 +5,8 @@
  * switch trips the journey assertion it must. Needs flite and pocketsphinx.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,5 +208,33 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     const bot = (await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[]).find((c) => c.service === 'bot')!;
     expect((bot.events.find((e) => e.kind === 'caller_turn') as { intent: string }).intent).not.toBe('card_lost');
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
+  it('lets any OpenAI-compatible endpoint write the answers when configured (temperature 0, the conversation so far)', async () => {
+    // A local OpenAI-compatible server that records what it is asked (no real LLM is reachable here).
+    const asked: Array<{ model: string; temperature: number; messages: Array<{ role: string; content: string }> }> = [];
+    const llm = createServer(async (req, res) => {
+      let body = '';
+      for await (const c of req) body += c;
+      asked.push(JSON.parse(body));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `LLM answer ${asked.length}: I can help with that.` } }] }));
+    });
+    await new Promise<void>((r) => llm.listen(0, '127.0.0.1', () => r()));
+    const center = await startContactCenter({ llm: { baseUrl: `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`, model: 'test-model' } });
+    try {
+      const say = async (message: string): Promise<{ reply: string; intent: string }> => {
+        const r = await fetch(`${center.chatUrl}/webhook`, { method: 'POST', body: JSON.stringify({ session_id: 's-llm', message }) });
+        return await r.json() as { reply: string; intent: string };
+      };
+      expect(await say('what is my balance')).toMatchObject({ reply: 'LLM answer 1: I can help with that.', intent: 'ask_account' });
+      expect(await say('I lost my card')).toMatchObject({ reply: 'LLM answer 2: I can help with that.', intent: 'card_lost' });
+      expect(asked[1]).toMatchObject({ model: 'test-model', temperature: 0 });
+      expect(asked[1]!.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+      expect(center.crm.cases.filter((c) => c.reference === 's-llm')).toHaveLength(1); // the rule intent still writes the CRM
+    } finally {
+      await center.stop();
+      llm.close();
+    }
   });
 });

@@ -39,7 +39,7 @@ export interface BotOptions {
   /** Fault: white noise this many dB below the caller's speech before recognition. */
   asrNoiseSnrDb?: () => number | undefined;
   /** Side effects of a turn (a CRM write); may change what the bot says. */
-  afterTurn?: (turn: { intent: string; text: string }) => Promise<{ intent: string; text: string }>;
+  afterTurn?: (turn: { intent: string; text: string }, transcript: string) => Promise<{ intent: string; text: string }>;
   record: (e: BotTruthEvent) => void;
 }
 
@@ -132,7 +132,7 @@ export function runBot(call: IncomingCall, o: BotOptions): void {
       if (asrExtra > 0) await sleep(asrExtra);
       const asrFinal = wallMs();
       const transcript = heard.matchedPhrase ?? heard.text;
-      const turn = o.afterTurn ? await o.afterTurn(respond(state, transcript)) : respond(state, transcript);
+      const turn = o.afterTurn ? await o.afterTurn(respond(state, transcript), transcript) : respond(state, transcript);
       const decision = wallMs();
       const audio = await o.tts.synthesize(turn.text, { sampleRate: rate });
       const ttsExtra = o.ttsDelayMs?.() ?? 0;

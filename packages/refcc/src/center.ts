@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { detectSpeech, type PcmAudio } from '@vigil/media';
 import { SipServer, type IncomingCall } from '@vigil/sip';
 import { FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
+import OpenAI from 'openai';
 import { startRefBot, type RefBot } from '@vigil/refbot';
 import { runBot, type BotTruthEvent } from './bot.ts';
 import { Crm, crmAfterTurn } from './crm.ts';
@@ -96,7 +97,14 @@ export interface ContactCenterOptions {
   synthesizer?: Synthesizer;
   transcriber?: Transcriber;
   faults?: Faults;
+  /**
+   * Any OpenAI-compatible endpoint writes the bots' answers (temperature 0, the conversation so far); the rule
+   * dialogue still decides intents (escalation, CRM writes). Without it the rule dialogue answers.
+   */
+  llm?: { baseUrl: string; model: string; apiKey?: string; system?: string };
 }
+
+export const LLM_SYSTEM_PROMPT = 'You are the Vigil Bank assistant on a phone line and a chat. Answer in one or two short sentences. You can tell balances (ask for the account number), block lost cards, explain fees (no monthly fee on the standard account; international transfers cost $5) and transfer to an agent. Never invent fees.';
 
 export interface ContactCenter {
   ivrUri: string;
@@ -197,6 +205,25 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   };
   const startConversation = () => { drifted(); drift.conversations++; };
   const chatSessions = new Set<string>();
+  const llm = o.llm ? { client: new OpenAI({ baseURL: o.llm.baseUrl, apiKey: o.llm.apiKey ?? 'not-needed', maxRetries: 1, timeout: 20_000 }), model: o.llm.model, system: o.llm.system ?? LLM_SYSTEM_PROMPT } : undefined;
+  const histories = new Map<string, Array<{ role: 'user' | 'assistant'; content: string }>>();
+  /** The LLM writes the answer when configured; the rule dialogue's intent (and its side effects) stand. */
+  const write = async (conversation: string, said: string, turn: { intent: string; text: string }): Promise<{ intent: string; text: string }> => {
+    if (!llm) return turn;
+    const history = histories.get(conversation) ?? [];
+    histories.set(conversation, history);
+    if (histories.size > 10_000) histories.delete(histories.keys().next().value as string);
+    history.push({ role: 'user', content: said });
+    try {
+      const r = await llm.client.chat.completions.create({ model: llm.model, temperature: 0, messages: [{ role: 'system', content: llm.system }, ...history] });
+      const text = r.choices[0]?.message?.content?.trim();
+      if (!text) throw new Error('empty answer');
+      history.push({ role: 'assistant', content: text });
+      return { ...turn, text };
+    } catch {
+      return { intent: 'llm_unavailable', text: "Sorry, I'm having trouble right now. Please try again in a moment." };
+    }
+  };
   const policy = (turn: { intent: string; text: string }) => (drifted() && DRIFTED[turn.intent] ? { ...turn, text: DRIFTED[turn.intent]! } : turn);
   const crmFaults = () => { crm.faults = { ...(faults.crmFail ? { fail: true } : {}), ...(faults.crmDelayMs ? { delayMs: faults.crmDelayMs } : {}) }; };
   const chat: RefBot = await startRefBot({
@@ -204,7 +231,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     onTurn: async (e) => {
       if (!chatSessions.has(e.sessionId)) { chatSessions.add(e.sessionId); startConversation(); }
       crmFaults();
-      return policy(await crmAfterTurn(crm, 'chat', e.sessionId, e.turn)) as typeof e.turn;
+      return policy(await crmAfterTurn(crm, 'chat', e.sessionId, await write(`chat:${e.sessionId}`, e.message, e.turn))) as typeof e.turn;
     },
   });
   const tts = o.synthesizer ?? new FliteSynthesizer();
@@ -221,7 +248,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
         ttsDelayMs: () => delayOf(faults, 'ttsDelayMs'),
         ignoreBargeIn: () => faults.ignoreBargeIn === true,
         record: (e) => truth.events.push(e),
-        afterTurn: async (turn) => { crmFaults(); return policy(await crmAfterTurn(crm, 'voice', call.callId, turn)); },
+        afterTurn: async (turn, said) => { crmFaults(); return policy(await crmAfterTurn(crm, 'voice', call.callId, await write(`voice:${call.callId}`, said, turn))); },
         asrNoiseSnrDb: () => faults.asrNoiseSnrDb,
         onEscalate: async (c) => {
           const target = faults.transferTarget ?? queue.uri;
