@@ -237,4 +237,27 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
       llm.close();
     }
   });
+
+  it('greets as early media (183 with SDP) before answering when asked to', async () => {
+    const early = await startContactCenter({ earlyMediaGreeting: true, menuTimeoutMs: 8000 });
+    try {
+      const f = join(dir, 'early.yaml');
+      writeFileSync(f, ['version: 1', 'name: early-greeting', 'channel: voice', 'settings: { step_timeout_ms: 20000 }', 'steps:',
+        '  - listen: {}', `  - expect: { contains: "${said('greeting')}" }`, '  - dtmf: "2"', '  - listen: {}', `  - expect: { contains: "${said('cards')}" }`, '  - hangup: {}'].join('\n'));
+      const p = spawnVigil(['run', f, '--target', early.ivrUri, '--json'], {}, 'refcc-early');
+      const code = await p.exited;
+      const out = JSON.parse(p.output()) as Out;
+      expect(out.verdict, p.output().slice(-1500)).toBe('pass');
+      expect(code).toBe(0);
+      const setup = out.events.find((e) => e.timing?.layer === 'call_setup')!.timing!;
+      expect(setup.earlyMedia).toBe(true);
+      expect(setup.answerMs).toBeGreaterThan(7000); // answered after the 8 s greeting
+      const truth = early.calls.get([...early.calls.keys()][0]!)!;
+      const greeting = truth.events.find((e) => e.kind === 'prompt') as { sentAtMs: number };
+      const answered = truth.events.find((e) => e.kind === 'answered')!;
+      expect(greeting.sentAtMs).toBeLessThan(answered.atMs);
+    } finally {
+      await early.stop();
+    }
+  });
 });

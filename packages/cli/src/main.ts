@@ -16,7 +16,7 @@ const HELP = `vigil — continuous CX assurance
         Plane + local probe + reference bot + example journeys on a schedule (PGlite / in-process bus
         unless DATABASE_URL / NATS_URL are set). --runs N exits after N finished runs (1 if any failed).
   vigil contact-center [--host H] [--sip-port N] [--http-port N] [--menu-timeout-ms MS]
-                       [--llm-base-url URL --llm-model ID]   (key from OPENAI_API_KEY)
+                       [--early-media] [--llm-base-url URL --llm-model ID]   (key from OPENAI_API_KEY)
         The reference contact center: a SIP IVR (DTMF menu, transfer by REFER to an agent queue) with
         per-call ground truth and fault switches on its HTTP API (GET /v1/calls, PUT /v1/faults).
   vigil plane                     Start the control plane (configuration from the environment).
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'contact-center': {
       const { startContactCenter, serveApi } = await import('@vigil/refcc');
-      const { values } = parseArgs({ args: rest, options: { host: { type: 'string' }, 'sip-port': { type: 'string' }, 'http-port': { type: 'string' }, 'menu-timeout-ms': { type: 'string' }, 'llm-base-url': { type: 'string' }, 'llm-model': { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { host: { type: 'string' }, 'sip-port': { type: 'string' }, 'http-port': { type: 'string' }, 'menu-timeout-ms': { type: 'string' }, 'llm-base-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'early-media': { type: 'boolean' } } });
       if (!values['llm-base-url'] !== !values['llm-model']) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--llm-base-url and --llm-model go together', { field: values['llm-base-url'] ? '--llm-model' : '--llm-base-url', fix: 'e.g. --llm-base-url http://localhost:11434/v1 --llm-model llama3.1' });
       const llm = values['llm-base-url'] && values['llm-model'] ? { baseUrl: values['llm-base-url'], model: values['llm-model'], ...(process.env.OPENAI_API_KEY ? { apiKey: process.env.OPENAI_API_KEY } : {}) } : undefined;
       const num = (name: string, v: string | undefined) => {
@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<void> {
         if (!Number.isInteger(n) || n < 0 || n > 65535) throw new VigilError('VIGIL_E_REQUEST_INVALID', `--${name} must be a whole number, got ${v}`, { field: `--${name}`, fix: 'e.g. 5070' });
         return n;
       };
-      const cc = await startContactCenter({ host: values.host, sipPort: num('sip-port', values['sip-port']), menuTimeoutMs: num('menu-timeout-ms', values['menu-timeout-ms']), ...(llm ? { llm } : {}) });
+      const cc = await startContactCenter({ host: values.host, sipPort: num('sip-port', values['sip-port']), menuTimeoutMs: num('menu-timeout-ms', values['menu-timeout-ms']), earlyMediaGreeting: values['early-media'] === true, ...(llm ? { llm } : {}) });
       const api = await serveApi(cc, { host: values.host, port: num('http-port', values['http-port']) });
       process.stdout.write(`contact center up\n  IVR          ${cc.ivrUri}\n  voice bot    ${cc.botUri}\n  agent queue  ${cc.agentsUri}\n  chat         ${cc.chatUrl}/v1 (OpenAI-compatible), ${cc.chatUrl}/webhook, ws${cc.chatUrl.slice(4)}/ws\n  API          ${api.url} (GET /v1/calls, GET /v1/agent-desktop/events, PUT /v1/faults)\n`);
       onSignals(async () => { await api.close(); await cc.stop(); });

@@ -93,6 +93,8 @@ export interface ContactCenterOptions {
   sipPort?: number;
   /** Port of the chat entrance (HTTP + WebSocket). @default 0 (free) */
   chatPort?: number;
+  /** The IVR plays its greeting as early media (183 with SDP) and answers after it. */
+  earlyMediaGreeting?: boolean;
   menuTimeoutMs?: number;
   synthesizer?: Synthesizer;
   transcriber?: Transcriber;
@@ -149,14 +151,16 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   const menuTimeoutMs = o.menuTimeoutMs ?? 5000;
 
   const record = (call: IncomingCall, service: CallTruth['service']): CallTruth => {
-    const t: CallTruth = { callId: call.callId, from: call.from, runId: call.headers['x-vigil-run'] ?? null, service, events: [{ kind: 'answered', atMs: call.answeredAtMs }] };
+    const early = calls.get(call.callId);
+    const t: CallTruth = early ?? { callId: call.callId, from: call.from, runId: call.headers['x-vigil-run'] ?? null, service, events: [] };
+    t.events.push({ kind: 'answered', atMs: call.answeredAtMs });
     calls.set(call.callId, t);
     void call.ended.then((by) => t.events.push({ kind: 'hangup', by: by === 'remote' ? 'caller' : 'ivr', atMs: wallMs() }));
     return t;
   };
 
   /** Plays a prompt; resolves when it ended or was cut. Records its truth. */
-  const play = async (call: IncomingCall, truth: CallTruth, name: PromptName, delayed: boolean): Promise<void> => {
+  const play = async (call: Pick<IncomingCall, 'media'>, truth: CallTruth, name: PromptName, delayed: boolean): Promise<void> => {
     const delayedMs = delayed ? delayOf(faults) : 0;
     if (delayedMs > 0) await new Promise((r) => setTimeout(r, delayedMs));
     const p = prompts[name];
@@ -263,6 +267,13 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
 
   const ivr = await SipServer.start({
     user: 'ivr', host: o.host, port: o.sipPort, ringMs: 100,
+    ...(o.earlyMediaGreeting ? {
+      earlyMedia: async (media: IncomingCall['media'], c: { callId: string; from: string; headers: Record<string, string> }) => {
+        const truth: CallTruth = { callId: c.callId, from: c.from, runId: c.headers['x-vigil-run'] ?? null, service: 'ivr', events: [] };
+        calls.set(c.callId, truth);
+        await play({ media }, truth, 'greeting', false);
+      },
+    } : {}),
     onCall: (call) => {
       const truth = record(call, 'ivr');
       const menuPath: string[] = [];
@@ -284,11 +295,14 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
       void call.ended.then(() => { live = false; wake?.(); });
       if (faults.dropAfterMs !== undefined) setTimeout(() => { void call.hangup(); }, faults.dropAfterMs);
       void (async () => {
+        // With early media the greeting was played before the answer: straight to the menu.
         let prompt: PromptName = 'greeting';
+        let greeted = o.earlyMediaGreeting === true;
         let timeouts = 0;
         for (;;) {
           if (!live) return;
-          await play(call, truth, prompt, prompt !== 'greeting');
+          if (!greeted || prompt !== 'greeting') await play(call, truth, prompt, prompt !== 'greeting');
+          greeted = false;
           if (!live) return;
           if (prompt === 'goodbye') { await call.hangup(); return; }
           if (prompt === 'transfer' || prompt === 'assistant') {

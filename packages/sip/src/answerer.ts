@@ -19,6 +19,11 @@ export interface SipServerOptions {
   codecs?: string[];
   /** Ring this long (180) before answering; 0 answers at once. @default 0 */
   ringMs?: number;
+  /**
+   * Early media: send 183 with our SDP answer, run this (e.g. play a greeting) on the media session, then
+   * answer with 200 — as IVRs that greet before answering do.
+   */
+  earlyMedia?: (media: MediaSession, call: { callId: string; from: string; headers: Record<string, string> }) => Promise<void>;
   onCall: (call: IncomingCall) => void;
   /** Sees every message sent and received, with its time. */
   onTrace?: (dir: 'out' | 'in', message: string, atMs: number) => void;
@@ -81,19 +86,24 @@ async function answer(invitation: Invitation, o: SipServerOptions): Promise<void
   const ended = new Promise<'remote' | 'local'>((r) => { endedResolve = r; });
   let local = false;
   invitation.stateChange.addListener((s) => { if (s === SessionState.Terminated) endedResolve(local ? 'local' : 'remote'); });
+  const req = invitation.request;
+  const headers: Record<string, string> = {};
+  for (const [name, list] of Object.entries(req.headers)) headers[name.toLowerCase()] = list.map((h) => h.raw).join(', ');
   try {
     if (o.ringMs) {
       await invitation.progress();
       await new Promise((r) => setTimeout(r, o.ringMs));
+    }
+    if (o.earlyMedia) {
+      await invitation.progress({ statusCode: 183 });
+      const early = (invitation as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler;
+      await o.earlyMedia(early.media!, { callId: req.callId, from: req.from.uri.toString(), headers });
     }
     await invitation.accept();
   } catch {
     return; // the caller cancelled or the offer was unusable: sip.js has answered it
   }
   const sdh = (invitation as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler;
-  const req = invitation.request;
-  const headers: Record<string, string> = {};
-  for (const [name, list] of Object.entries(req.headers)) headers[name.toLowerCase()] = list.map((h) => h.raw).join(', ');
   const call: IncomingCall = {
     callId: req.callId,
     from: req.from.uri.toString(),
