@@ -171,7 +171,8 @@ export class MediaSession {
       const batch = ev.packets.filter((p, k) => k >= ev.i && p.atMs === slot.atMs);
       for (const p of batch) this.#rtp(this.#o.telephoneEventPayloadType, ev.ts, p.payload, p.marker);
       ev.i += batch.length;
-      if (ev.i >= ev.packets.length) { this.#events.shift(); this.#lastDigitSentAtMs = dueMs; ev.resolve(); this.#marker = true; }
+      // When the end packets actually left (the pacer may run late under load), not when they were due.
+      if (ev.i >= ev.packets.length) { this.#events.shift(); this.#lastDigitSentAtMs = wallMs(); ev.resolve(); this.#marker = true; }
       return;
     }
     const n = this.codec.frameSamples(this.#o.ptimeMs);

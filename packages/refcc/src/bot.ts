@@ -8,6 +8,7 @@
 import { detectSpeech, type PcmAudio } from '@vigil/media';
 import { newState, respond } from '@vigil/refbot';
 import type { IncomingCall } from '@vigil/sip';
+import { lineSpeech } from './edges.ts';
 import type { Synthesizer, Transcriber } from '@vigil/speech';
 
 /** What callers say to the bot, as the recogniser's phrase set (a directed-dialogue grammar). */
@@ -83,7 +84,7 @@ export function runBot(call: IncomingCall, o: BotOptions): void {
 
   /** Plays a reply, watching for the caller barging in. Returns when done or cut. */
   const speak = async (text: string, audio: PcmAudio, delayedMs: number): Promise<void> => {
-    const segs = detectSpeech(audio.samples, audio.sampleRate);
+    const segs = lineSpeech(audio, call.media.codec.name);
     const ev: Extract<BotTruthEvent, { kind: 'bot_reply' }> = { kind: 'bot_reply', text, sentAtMs: 0, speechStartMs: null, speechEndMs: null, cutAtMs: null, delayedMs };
     o.record(ev);
     const startedAt = wallMs();

@@ -10,7 +10,8 @@
  * carrying what the IVR collected.
  */
 import { randomUUID } from 'node:crypto';
-import { detectSpeech, type PcmAudio } from '@vigil/media';
+import type { PcmAudio } from '@vigil/media';
+import { lineSpeech } from './edges.ts';
 import { SipServer, type IncomingCall } from '@vigil/sip';
 import { FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
 import OpenAI from 'openai';
@@ -129,7 +130,7 @@ async function renderPrompts(tts: Synthesizer): Promise<Record<PromptName, Promp
   const out = {} as Record<PromptName, Prompt>;
   for (const name of Object.keys(PROMPTS) as PromptName[]) {
     const audio = await tts.synthesize(PROMPTS[name], { sampleRate: 8000 });
-    const segs = detectSpeech(audio.samples, 8000);
+    const segs = lineSpeech(audio);
     out[name] = { name, audio, speechStartMs: segs[0]?.startMs ?? null, speechEndMs: segs.at(-1)?.endMs ?? null };
   }
   return out;
