@@ -16,3 +16,4 @@ export * from './receive-thread-host.ts';
 export * from './jitter-buffer.ts';
 export * from './session.ts';
 export { SrtpContext, SRTP_SUITES, SRTP_MASTER_LENGTH, deriveSessionKey, type SrtpSuite } from './srtp.ts';
+export { lineSpeech } from './line.ts';

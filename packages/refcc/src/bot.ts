@@ -5,10 +5,9 @@
  * call's ground truth: caller speech end as heard, endpoint, ASR final, dialogue decision, TTS ready, first
  * speech sample of the reply sent, barge-in detected, playback stopped.
  */
-import { detectSpeech, type PcmAudio } from '@vigil/media';
+import { detectSpeech, lineSpeech, type PcmAudio } from '@vigil/media';
 import { newState, respond } from '@vigil/refbot';
 import type { IncomingCall } from '@vigil/sip';
-import { lineSpeech } from './edges.ts';
 import type { Synthesizer, Transcriber } from '@vigil/speech';
 
 /** What callers say to the bot, as the recogniser's phrase set (a directed-dialogue grammar). */

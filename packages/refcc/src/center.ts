@@ -10,8 +10,7 @@
  * carrying what the IVR collected.
  */
 import { randomUUID } from 'node:crypto';
-import type { PcmAudio } from '@vigil/media';
-import { lineSpeech } from './edges.ts';
+import { lineSpeech, type PcmAudio } from '@vigil/media';
 import { SipServer, type IncomingCall } from '@vigil/sip';
 import { FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
 import OpenAI from 'openai';

@@ -8,7 +8,7 @@ import { resolveCredential } from '@vigil/chat';
 import type { LayerTiming, TargetSpec } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { ChatReply, ChatSession, SendOptions } from '@vigil/journey';
-import { createCodec, detectSpeech, measureTurns, readWav, resample, type PcmAudio } from '@vigil/media';
+import { detectSpeech, lineSpeech, measureTurns, readWav, resample, type PcmAudio } from '@vigil/media';
 import { EspeakSynthesizer, FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
 import { readFile } from 'node:fs/promises';
 import { SipAgent, type Call, type SipTransportName } from './caller.ts';
@@ -40,26 +40,6 @@ export interface VoiceTargetConfig {
 export interface VoiceOpenContext { runId: string; sessionId: string; signal: AbortSignal; env?: NodeJS.ProcessEnv; phrases?: string[] }
 
 const wallMs = () => performance.timeOrigin + performance.now();
-/**
- * Speech edges of what the caller says, as the line carries it: through the call's codec and between a second
- * of silence on each side, as the far end hears it (VAD v1 sets its noise floor from the window it looks at; a
- * clip analysed alone, uncoded, ended 38 ms early on a flite sentence).
- */
-function callerSpeech(audio: PcmAudio, codecName: string): Array<{ startMs: number; endMs: number }> {
-  const pad = audio.sampleRate;
-  const padded = new Int16Array(audio.samples.length + 2 * pad);
-  // Through the call's codec, as the far end decodes it (G.711 quantisation stretches a fading tail).
-  const codec = createCodec(codecName);
-  const n = codec.frameSamples(20);
-  for (let i = 0; i < audio.samples.length; i += n) {
-    const frame = new Int16Array(n);
-    frame.set(audio.samples.subarray(i, i + n));
-    padded.set(codec.decode(codec.encode(frame)).subarray(0, Math.min(n, audio.samples.length - i)), pad + i);
-  }
-  codec.close();
-  return detectSpeech(padded, audio.sampleRate).map((g) => ({ startMs: g.startMs - 1000, endMs: g.endMs - 1000 }));
-}
-
 /** Settles with `p`, or rejects when the step's signal aborts; leaves no timer behind. */
 function orAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -175,7 +155,7 @@ class SipVoiceSession implements ChatSession {
   }
 
   async #speak(audio: PcmAudio, signal: AbortSignal): Promise<ChatReply> {
-    const speech = callerSpeech(audio, this.#call.media.codec.name);
+    const speech = lineSpeech(audio, this.#call.media.codec.name);
     const played = await this.#call.media.play(audio.samples);
     this.#lastCallerEndMs = played.startMs + (speech.at(-1)?.endMs ?? (audio.samples.length * 1000) / audio.sampleRate);
     this.#cursorMs = Math.max(this.#cursorMs, this.#lastCallerEndMs);
@@ -222,7 +202,7 @@ class SipVoiceSession implements ChatSession {
 
   async bargeIn(text: string, afterMs: number, { signal }: SendOptions): Promise<ChatReply> {
     const audio = await this.#tts.synthesize(text, { sampleRate: this.#call.media.codec.sampleRate, signal });
-    const speech = callerSpeech(audio, this.#call.media.codec.name);
+    const speech = lineSpeech(audio, this.#call.media.codec.name);
     // Wait for the far end to start talking, then `afterMs` into it.
     let onset: number | undefined;
     while (onset === undefined) {

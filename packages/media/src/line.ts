@@ -1,9 +1,13 @@
 /**
- * Speech edges of audio the center sends, as the line carries it: through G.711 and between a second of
- * silence on each side — the same definition Vigil uses for the caller's speech, so truth and measurement
- * agree on where speech starts and ends (VAD v1 takes its noise floor from the window it looks at).
+ * Speech edges of audio as a call carries it: through the call's codec and between a second of silence on
+ * each side, as the far end decodes it. VAD v1 takes its noise floor from the window it looks at and G.711
+ * quantisation stretches a fading tail, so a clip analysed alone and uncoded can end tens of ms early; both
+ * the probe (for what the caller says) and the reference contact center (for its ground truth) use this one
+ * definition, so their edges agree.
  */
-import { createCodec, detectSpeech, type PcmAudio } from '@vigil/media';
+import { createCodec } from './codecs.ts';
+import { detectSpeech } from './vad.ts';
+import type { PcmAudio } from './wav.ts';
 
 export function lineSpeech(audio: PcmAudio, codecName = 'PCMU'): Array<{ startMs: number; endMs: number }> {
   const pad = audio.sampleRate;
