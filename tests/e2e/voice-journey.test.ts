@@ -119,7 +119,7 @@ describe.skipIf(!READY)(`voice journey over SIP${READY ? '' : ' (skipped: needs 
   it('measures a barge-in against an IVR that keeps talking, and fails max_barge_in_ms on it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-voice-'));
     // "Thank you for calling Super Awesome Company, Waldo's premier provider of perfect products." — one
-    // 6.2 s stretch of speech (VAD v1: 125 ms to 6332 ms of the recording), then silence.
+    // 6.2 s stretch of speech (VAD: 125 ms to 6332 ms of the recording), then silence.
     const wav = join(dir, 'menu.wav');
     execFileSync('sox', ['/usr/share/asterisk/sounds/en/basic-pbx-ivr-main.wav', wav, 'trim', '0', '7']);
     const pcap = join(dir, 'menu.pcap');

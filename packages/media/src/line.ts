@@ -1,6 +1,6 @@
 /**
  * Speech edges of audio as a call carries it: through the call's codec and between a second of silence on
- * each side, as the far end decodes it. VAD v1 takes its noise floor from the window it looks at and G.711
+ * each side, as the far end decodes it. The VAD takes its noise floor from the window it looks at and G.711
  * quantisation stretches a fading tail, so a clip analysed alone and uncoded can end tens of ms early; both
  * the probe (for what the caller says) and the reference contact center (for its ground truth) use this one
  * definition, so their edges agree.

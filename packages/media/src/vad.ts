@@ -1,14 +1,17 @@
 /**
  * Speech/silence segmentation with sample-accurate onsets and offsets, plus level, clipping, dead air and SNR.
  *
- * Method (version 1): 10 ms frames; the noise floor starts at the 5th percentile of frame energy and is tracked
- * as a slowly rising minimum; a
- * frame is speech when its energy is `thresholdDb` above the floor (and above `minSpeechDbfs`). A segment
- * needs `minSpeechMs` of speech frames to open and `hangoverMs` of non-speech to close, so pauses between words
- * stay inside one utterance. Its edges are then refined to the sample: the onset is the first sample, and the
- * offset the last, whose 2 ms peak envelope exceeds the segment threshold (floor + thresholdDb).
+ * Method (version 2): 10 ms frames; the noise floor starts at the 5th percentile of frame energy and is tracked
+ * as a slowly rising minimum; a frame is speech when its energy is `thresholdDb` above the floor (and above
+ * `minSpeechDbfs`). A segment needs `minSpeechMs` of speech frames to open and `hangoverMs` of non-speech to
+ * close, so pauses between words stay inside one utterance. Its edges are then refined to the sample: from the
+ * segment's first and last speech frames outwards, the outermost samples above the segment threshold
+ * (floor + thresholdDb) reached without crossing 20 ms below it. Version 1 refined within a fixed number of
+ * frames, so a soft word tail (a fading "s") ended up to 15 ms apart depending on where the frame grid fell.
  */
-export const VAD_VERSION = 1;
+export const VAD_VERSION = 2;
+/** Sub-threshold stretches shorter than this inside an edge's tail stay in the segment. */
+const EDGE_GAP_MS = 20;
 
 export interface VadOptions {
   /** @default 15 */
@@ -107,24 +110,23 @@ export function detectSpeech(pcm: Int16Array, sampleRate: number, o: VadOptions 
   }
   if (open >= 0) segments.push([open, last, floor[open]!]);
 
-  const env = Math.max(1, Math.round(sampleRate / 500)); // 2 ms peak envelope
-  return segments.map(([f0, f1, floorDb]) => {
+  // Edges at the sample, independent of where the 10 ms frame grid falls (the same audio analysed from another
+  // starting point must give the same edges): from the first (last) above-threshold sample of the first (last)
+  // speech frame, walk outwards over sub-threshold gaps shorter than EDGE_GAP_MS; the edge is the outermost
+  // above-threshold sample reached, never past the neighbouring segment.
+  const gap = Math.max(1, Math.round((EDGE_GAP_MS * sampleRate) / 1000));
+  return segments.map(([f0, f1, floorDb], k) => {
     const thrAmp = Math.max(32768 * 10 ** ((floorDb + thresholdDb) / 20), 32768 * 10 ** (minDbfs / 20));
-    const above = (i: number) => {
-      let m = 0;
-      for (let k = i; k < Math.min(pcm.length, i + env); k++) m = Math.max(m, Math.abs(pcm[k]!));
-      return m > thrAmp;
-    };
-    // Onset: scan from two frames before the first speech frame to its end.
+    const loud = (i: number) => Math.abs(pcm[i]!) > thrAmp;
+    const lower = k > 0 ? (segments[k - 1]![1] + 1) * frame : 0;
+    const upper = k + 1 < segments.length ? segments[k + 1]![0] * frame : pcm.length;
     let start = f0 * frame;
-    for (let i = Math.max(0, (f0 - 2) * frame); i < (f0 + 1) * frame; i++) {
-      if (Math.abs(pcm[i]!) > thrAmp && above(i)) { start = i; break; }
-    }
-    // Offset: the last sample above the threshold up to two frames after the last speech frame.
-    let end = (f1 + 1) * frame;
-    for (let i = Math.min(pcm.length - 1, (f1 + 3) * frame); i >= f1 * frame; i--) {
-      if (Math.abs(pcm[i]!) > thrAmp) { end = i + 1; break; }
-    }
+    for (let i = f0 * frame; i < Math.min(pcm.length, (f0 + 1) * frame); i++) if (loud(i)) { start = i; break; }
+    for (let i = start - 1; i >= lower && start - i <= gap; i--) if (loud(i)) start = i;
+    let last = Math.min(pcm.length, (f1 + 1) * frame) - 1;
+    for (let i = last; i >= f1 * frame; i--) if (loud(i)) { last = i; break; }
+    for (let i = last + 1; i < upper && i - last <= gap; i++) if (loud(i)) last = i;
+    const end = last + 1;
     let peak = 0;
     for (let i = start; i < end; i++) peak = Math.max(peak, Math.abs(pcm[i]!));
     return { startSample: start, endSample: end, startMs: (start * 1000) / sampleRate, endMs: (end * 1000) / sampleRate, peakDbfs: 20 * Math.log10(Math.max(peak, 1) / 32768) };
