@@ -91,7 +91,7 @@ export const openAiDriver: ChannelDriver = {
         try {
           if (stream) {
             const s = await client.chat.completions.create(
-              { model: cfg.model, messages: history, stream: true, ...(cfg.temperature === undefined ? {} : { temperature: cfg.temperature }) },
+              { model: cfg.model, messages: history, stream: true, user: ctx.sessionId, ...(cfg.temperature === undefined ? {} : { temperature: cfg.temperature }) },
               { signal },
             );
             for await (const chunk of s) {
@@ -101,7 +101,7 @@ export const openAiDriver: ChannelDriver = {
             }
           } else {
             const r = await client.chat.completions.create(
-              { model: cfg.model, messages: history, stream: false, ...(cfg.temperature === undefined ? {} : { temperature: cfg.temperature }) },
+              { model: cfg.model, messages: history, stream: false, user: ctx.sessionId, ...(cfg.temperature === undefined ? {} : { temperature: cfg.temperature }) },
               { signal },
             );
             reply = r.choices[0]?.message?.content ?? '';
@@ -116,6 +116,7 @@ export const openAiDriver: ChannelDriver = {
         history.push({ role: 'assistant', content: reply });
         return { text: reply, structured: tryJson(reply), timeToFirstTokenMs: firstMs || fullMs, timeToFullReplyMs: fullMs, streamed: stream };
       },
+      variables: () => ({ 'session.id': ctx.sessionId }),
       async close() { /* stateless HTTP */ },
     };
   },
@@ -167,6 +168,7 @@ export const httpDriver: ChannelDriver = {
         const textOut = replyText(json, cfg.replyPath ?? '$.reply', target.endpoint);
         return { text: textOut, structured: json, timeToFirstTokenMs: firstMs || fullMs, timeToFullReplyMs: fullMs, streamed: false };
       },
+      variables: () => ({ 'session.id': sessionId }),
       async close() { /* stateless HTTP */ },
     };
   },
@@ -244,6 +246,7 @@ export const webSocketDriver: ChannelDriver = {
         const fullMs = performance.now() - t0;
         return { text: reply, structured: last, timeToFirstTokenMs: firstMs, timeToFullReplyMs: fullMs, streamed: cfg.done !== undefined };
       },
+      variables: () => ({ 'session.id': ctx.sessionId }),
       async close() {
         if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
           await new Promise<void>((resolve) => {

@@ -75,6 +75,21 @@ function checkTemplate(field: string, v: unknown): void {
 }
 
 /** Validates a target definition from the API or the CLI and returns it with defaults filled in. */
+function checkCheckConfig(config: Record<string, unknown>): void {
+  const nameOk = (k: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k);
+  if (config.vars !== undefined && (!isObj(config.vars) || !Object.entries(config.vars).every(([k, v]) => nameOk(k) && typeof v === 'string'))) {
+    throw bad('config.vars', 'config.vars must map names (letters, digits, _) to strings', 'e.g. { "crm_url": "https://crm.staging.example" }, used in journeys as {{vars.crm_url}}');
+  }
+  if (config.secrets !== undefined && (!isObj(config.secrets) || !Object.entries(config.secrets).every(([k, v]) => nameOk(k) && typeof v === 'string' && /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/.test(v)))) {
+    throw bad('config.secrets', 'config.secrets must map names to "env:NAME" or "file:/path" references', 'e.g. { "crm_token": "env:CRM_TOKEN" }; the probe resolves them, the plane never sees the values');
+  }
+  if (config.httpAllow !== undefined) {
+    const list = config.httpAllow;
+    const origin = (u: unknown) => { try { const x = new URL(String(u)); return (x.protocol === 'http:' || x.protocol === 'https:') && x.origin === String(u).replace(/\/$/, ''); } catch { return false; } };
+    if (!Array.isArray(list) || !list.every(origin)) throw bad('config.httpAllow', 'config.httpAllow must list origins (scheme://host[:port], no path)', 'e.g. ["https://crm.staging.example"]: the only places journeys\' http checks may call');
+  }
+}
+
 export function validateTarget(input: TargetInput, id = ''): TargetSpec {
   if (typeof input.name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,99}$/.test(input.name)) throw bad('name', 'name is required: lowercase letters, digits, ".", "_" or "-"', 'e.g. "support-bot-staging"');
   if (typeof input.channel !== 'string' || !(CHANNELS as readonly string[]).includes(input.channel)) throw bad('channel', `channel must be one of: ${CHANNELS.join(', ')}`, 'pick the protocol the bot speaks');
@@ -96,10 +111,13 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
     'chat.websocket': ['sendTemplate', 'replyPath', 'filter', 'done', 'headers'],
     'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs', 'authUsername', 'tlsCaFile', 'tlsServerName', 'register', 'domain', 'sessionExpiresS', 'srtp'],
   };
+  // Every channel: what journeys' cross-system checks may use (http steps, {{vars.x}}, {{secrets.x}}).
+  const common = ['vars', 'secrets', 'httpAllow'];
   for (const k of Object.keys(config)) {
-    if (!allowed[channel].includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
+    if (!allowed[channel].includes(k) && !common.includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
   }
   checkHeaders('config.headers', config.headers);
+  checkCheckConfig(config);
   switch (channel) {
     case 'chat.openai':
       if (typeof config.model !== 'string' || config.model === '') throw bad('config.model', 'config.model is required for chat.openai', 'set the model id the endpoint serves, e.g. "gpt-4o-mini"');

@@ -10,15 +10,18 @@ const HELP = `vigil — continuous CX assurance
 
   vigil run <journey.yaml> --target <url|sip:uri|name> [--channel openai|http|websocket] [--model ID]
             [--credentials env:NAME] [--header "k: v"]... [--reply-path $.x] [--server host:port]
-            [--transport udp|tcp|tls|ws|wss] [--allow sip:…]… [--json] [--junit FILE]
-        Run one journey from here, without a plane. Exit 0 pass, 1 fail, 2 error.
+            [--transport udp|tcp|tls|ws|wss] [--allow sip:…|http(s)://origin]… [--var name=value]…
+            [--json] [--junit FILE]
+        Run one journey from here, without a plane. Exit 0 pass, 1 fail, 2 error. --allow names transfer
+        targets the call may follow and the origins http checks may query; --var fills {{vars.name}}.
   vigil demo [--runs N] [--interval-ms MS]
         Plane + local probe + reference bot + example journeys on a schedule (PGlite / in-process bus
         unless DATABASE_URL / NATS_URL are set). --runs N exits after N finished runs (1 if any failed).
   vigil contact-center [--host H] [--sip-port N] [--http-port N] [--menu-timeout-ms MS]
-                       [--early-media] [--llm-base-url URL --llm-model ID]   (key from OPENAI_API_KEY)
+                       [--early-media] [--prompts tts|asterisk] [--llm-base-url URL --llm-model ID]
         The reference contact center: a SIP IVR (DTMF menu, transfer by REFER to an agent queue) with
         per-call ground truth and fault switches on its HTTP API (GET /v1/calls, PUT /v1/faults).
+        --prompts asterisk voices the IVR with Asterisk's recordings; the LLM key comes from OPENAI_API_KEY.
   vigil plane                     Start the control plane (configuration from the environment).
   vigil probe [--config FILE]     Start a probe (environment overrides the file).
   vigil journeys push <file>...   Push journey versions to the plane (VIGIL_API_URL, VIGIL_API_TOKEN).
@@ -58,11 +61,11 @@ async function main(argv: string[]): Promise<void> {
       const { exitCodeFor, runLocal } = await import('./run-local.ts');
       const { values, positionals } = parseArgs({
         args: rest, allowPositionals: true,
-        options: { target: { type: 'string', short: 't' }, channel: { type: 'string' }, model: { type: 'string' }, credentials: { type: 'string' }, header: { type: 'string', multiple: true }, 'reply-path': { type: 'string' }, server: { type: 'string' }, transport: { type: 'string' }, allow: { type: 'string', multiple: true }, json: { type: 'boolean' }, junit: { type: 'string' } },
+        options: { target: { type: 'string', short: 't' }, channel: { type: 'string' }, model: { type: 'string' }, credentials: { type: 'string' }, header: { type: 'string', multiple: true }, 'reply-path': { type: 'string' }, server: { type: 'string' }, transport: { type: 'string' }, allow: { type: 'string', multiple: true }, var: { type: 'string', multiple: true }, json: { type: 'boolean' }, junit: { type: 'string' } },
       });
       if (positionals.length !== 1) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give exactly one journey file', { field: 'journey', fix: 'vigil run journey.yaml --target http://bot:8080/v1' });
       if (!values.target) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--target is required', { field: '--target', fix: 'a bot URL (http(s)/ws(s)) or a target name known to the plane' });
-      const { summary } = await runLocal({ journeyFile: positionals[0]!, target: values.target, channel: values.channel, model: values.model, credentials: values.credentials, headers: values.header, replyPath: values['reply-path'], server: values.server, transport: values.transport, allow: values.allow, json: values.json, junit: values.junit });
+      const { summary } = await runLocal({ journeyFile: positionals[0]!, target: values.target, channel: values.channel, model: values.model, credentials: values.credentials, headers: values.header, replyPath: values['reply-path'], server: values.server, transport: values.transport, allow: values.allow, vars: values.var, json: values.json, junit: values.junit });
       return process.exit(exitCodeFor(summary.verdict));
     }
     case 'demo': {
@@ -80,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'contact-center': {
       const { startContactCenter, serveApi } = await import('@vigil/refcc');
-      const { values } = parseArgs({ args: rest, options: { host: { type: 'string' }, 'sip-port': { type: 'string' }, 'http-port': { type: 'string' }, 'menu-timeout-ms': { type: 'string' }, 'llm-base-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'early-media': { type: 'boolean' } } });
+      const { values } = parseArgs({ args: rest, options: { host: { type: 'string' }, 'sip-port': { type: 'string' }, 'http-port': { type: 'string' }, 'menu-timeout-ms': { type: 'string' }, 'llm-base-url': { type: 'string' }, 'llm-model': { type: 'string' }, 'early-media': { type: 'boolean' }, prompts: { type: 'string' } } });
       if (!values['llm-base-url'] !== !values['llm-model']) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--llm-base-url and --llm-model go together', { field: values['llm-base-url'] ? '--llm-model' : '--llm-base-url', fix: 'e.g. --llm-base-url http://localhost:11434/v1 --llm-model llama3.1' });
       const llm = values['llm-base-url'] && values['llm-model'] ? { baseUrl: values['llm-base-url'], model: values['llm-model'], ...(process.env.OPENAI_API_KEY ? { apiKey: process.env.OPENAI_API_KEY } : {}) } : undefined;
       const num = (name: string, v: string | undefined) => {
@@ -89,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
         if (!Number.isInteger(n) || n < 0 || n > 65535) throw new VigilError('VIGIL_E_REQUEST_INVALID', `--${name} must be a whole number, got ${v}`, { field: `--${name}`, fix: 'e.g. 5070' });
         return n;
       };
-      const cc = await startContactCenter({ host: values.host, sipPort: num('sip-port', values['sip-port']), menuTimeoutMs: num('menu-timeout-ms', values['menu-timeout-ms']), earlyMediaGreeting: values['early-media'] === true, ...(llm ? { llm } : {}) });
+      const cc = await startContactCenter({ host: values.host, sipPort: num('sip-port', values['sip-port']), menuTimeoutMs: num('menu-timeout-ms', values['menu-timeout-ms']), earlyMediaGreeting: values['early-media'] === true, ...(values.prompts !== undefined ? { prompts: values.prompts as 'tts' | 'asterisk' } : {}), ...(llm ? { llm } : {}) });
       const api = await serveApi(cc, { host: values.host, port: num('http-port', values['http-port']) });
       process.stdout.write(`contact center up\n  IVR          ${cc.ivrUri}\n  voice bot    ${cc.botUri}\n  agent queue  ${cc.agentsUri}\n  chat         ${cc.chatUrl}/v1 (OpenAI-compatible), ${cc.chatUrl}/webhook, ws${cc.chatUrl.slice(4)}/ws\n  API          ${api.url} (GET /v1/calls, GET /v1/agent-desktop/events, PUT /v1/faults)\n`);
       onSignals(async () => { await api.close(); await cc.stop(); });

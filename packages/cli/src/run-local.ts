@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { chatDrivers, validateTarget } from '@vigil/chat';
+import { chatDrivers, checkContextFor, validateTarget } from '@vigil/chat';
 import { sipVoiceDriver } from '@vigil/sip';
 import type { RunEventBody, TargetSpec, Verdict } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
@@ -23,8 +23,13 @@ export interface RunLocalOptions {
   /** voice.sip: outbound proxy host:port and transport. */
   server?: string;
   transport?: string;
-  /** voice.sip: further numbers/URIs the call may reach (transfer targets, redirects). */
+  /**
+   * voice.sip: further numbers/URIs the call may reach (transfer targets, redirects); http(s) origins go to
+   * config.httpAllow, the systems the journey's http checks may query.
+   */
   allow?: string[];
+  /** name=value pairs for {{vars.name}} (config.vars). */
+  vars?: string[];
   json?: boolean;
   junit?: string;
   out?: NodeJS.WritableStream;
@@ -46,14 +51,34 @@ function parseHeaders(list: string[] | undefined): Record<string, string> | unde
   return out;
 }
 
+/** --var name=value and the http(s) origins among --allow: what an ad-hoc target's checks may use. */
+function checkConfig(o: RunLocalOptions): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  const origins = (o.allow ?? []).filter((a) => /^https?:\/\//.test(a)).map((a) => {
+    try { return new URL(a).origin; } catch { throw new VigilError('VIGIL_E_REQUEST_INVALID', `--allow ${a} is not a URL`, { field: '--allow', fix: 'e.g. --allow http://crm.local:8091' }); }
+  });
+  if (origins.length) config.httpAllow = origins;
+  if (o.vars?.length) {
+    const vars: Record<string, string> = {};
+    for (const v of o.vars) {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(v);
+      if (!m) throw new VigilError('VIGIL_E_REQUEST_INVALID', `--var "${v}" is not name=value`, { field: '--var', fix: 'e.g. --var crm=http://127.0.0.1:8091' });
+      vars[m[1]!] = m[2]!;
+    }
+    config.vars = vars;
+  }
+  return config;
+}
+
 /** A URL becomes an ad-hoc target; anything else is a target name looked up on the plane. */
 export async function resolveTarget(o: RunLocalOptions): Promise<TargetSpec> {
   const env = o.env ?? process.env;
   if (o.target.startsWith('sip:')) {
-    const config: Record<string, unknown> = {};
+    const config: Record<string, unknown> = checkConfig(o);
     if (o.server) config.server = o.server;
     if (o.transport) config.transport = o.transport;
-    if (o.allow?.length) config.allowlist = [o.target.split(';')[0], ...o.allow];
+    const sipAllow = (o.allow ?? []).filter((a) => !/^https?:\/\//.test(a));
+    if (sipAllow.length) config.allowlist = [o.target.split(';')[0], ...sipAllow];
     const headers = parseHeaders(o.headers);
     if (headers) config.headers = headers;
     return validateTarget({ name: 'cli-target', channel: 'voice.sip', endpoint: o.target, config });
@@ -66,7 +91,7 @@ export async function resolveTarget(o: RunLocalOptions): Promise<TargetSpec> {
   const channel = o.channel
     ? (o.channel.startsWith('chat.') ? o.channel : `chat.${o.channel}`)
     : url.protocol.startsWith('ws') ? 'chat.websocket' : /\/v1\/?$/.test(url.pathname) ? 'chat.openai' : 'chat.http';
-  const config: Record<string, unknown> = {};
+  const config: Record<string, unknown> = checkConfig(o);
   const headers = parseHeaders(o.headers);
   if (headers) config.headers = headers;
   let credentialsRef = o.credentials;
@@ -119,6 +144,7 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
   const summary = await runJourney({
     journey: parsed.journey, emit,
     meta: { journeyVersionId: parsed.contentHash, targetId: target.id, region: 'local', channel: target.channel },
+    checks: checkContextFor(target, runId, o.env ?? process.env),
     open: (signal) => driver.open(target, { runId, sessionId: `vigil-${runId}`, signal, env: o.env ?? process.env, phrases: expectedPhrases(parsed.journey) }),
   });
   say(`${mark[summary.verdict]} ${parsed.journey.name}: ${summary.stepsPassed} steps passed, ${summary.stepsFailed} failed, ${summary.durationMs.toFixed(0)} ms${summary.errorCode ? ` (${summary.errorCode}: ${summary.errorMessage})` : ''}`);

@@ -18,6 +18,8 @@ export interface ChatReply {
    * stopped; null when it never stopped (it ignored the barge-in). Absent on other replies.
    */
   bargeInStopMs?: number | null;
+  /** The HTTP status, when the reply is an http step's response. */
+  status?: number;
 }
 
 export interface AssertionResult {
@@ -39,6 +41,7 @@ export function describeAssertion(a: Assertion): string {
     case 'any_of': return `any_of [${a.of.map(describeAssertion).join(', ')}]`;
     case 'jsonpath': return `jsonpath ${a.path} ${a.test.op} ${JSON.stringify(a.test.value)}`;
     case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': return `${a.kind} ${a.limitMs}`;
+    case 'status': return `status ${a.value}`;
   }
 }
 
@@ -48,6 +51,7 @@ function result(a: Assertion, pass: boolean, expected: string, actual: string, m
 
 /** Whether a journey-wide assertion applies to this reply (max_barge_in_ms only to barge-in replies). */
 export function appliesTo(a: Assertion, reply: ChatReply): boolean {
+  if (a.kind === 'status') return reply.status !== undefined;
   return a.kind !== 'max_barge_in_ms' || reply.bargeInStopMs !== undefined;
 }
 
@@ -98,6 +102,10 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
       const stop = reply.bargeInStopMs;
       const pass = stop !== null && stop <= a.limitMs;
       return result(a, pass, `<= ${a.limitMs} ms`, stop === null ? 'kept talking' : `${stop.toFixed(1)} ms`, stop === null ? 'the far end kept talking over the caller (barge-in ignored)' : `the far end stopped ${stop.toFixed(1)} ms after the barge-in, over the ${a.limitMs} ms limit`);
+    }
+    case 'status': {
+      if (reply.status === undefined) return { assertion: describeAssertion(a), verdict: 'error', expected: String(a.value), actual: 'no HTTP response', message: 'status checks the response of an http step; put it in the http step\'s expect' };
+      return result(a, reply.status === a.value, String(a.value), String(reply.status), `HTTP status ${reply.status}, not ${a.value}`);
     }
     case 'max_first_token_ms': {
       const pass = reply.timeToFirstTokenMs <= a.limitMs;

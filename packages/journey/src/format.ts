@@ -21,15 +21,24 @@ import { LineCounter, parseDocument, isMap, type Document, type Node } from 'yam
 import { VigilError } from '@vigil/errors';
 
 export const JOURNEY_FORMAT_VERSION = 1;
-export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup'] as const;
+export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture'] as const;
 /** Step kinds each channel family takes. */
 export const CHANNEL_STEPS: Record<'chat' | 'voice', readonly StepKindName[]> = {
-  chat: ['say', 'expect', 'wait'],
-  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup'],
+  chat: ['say', 'expect', 'wait', 'http', 'capture'],
+  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture'],
 };
+/** HTTP methods a cross-system check may use. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/**
+ * `{{name}}` placeholders in say text and http url/headers/body: run.id, session.id (chat session), call.id
+ * (the current SIP Call-ID), vars.<name> and secrets.<name> (from the target), or a name an earlier capture
+ * step set.
+ */
+export const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\}\}/g;
+const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id'];
 type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms'] as const;
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
 export const CHANNEL_FAMILIES = ['chat', 'voice'] as const;
 
@@ -38,7 +47,9 @@ export type Assertion =
   | { kind: 'regex'; pattern: string; flags: string; name?: string }
   | { kind: 'any_of'; of: Assertion[]; name?: string }
   | { kind: 'jsonpath'; path: string; test: JsonPathTest; name?: string }
-  | { kind: 'max_latency_ms' | 'max_first_token_ms' | 'max_barge_in_ms'; limitMs: number; name?: string };
+  | { kind: 'max_latency_ms' | 'max_first_token_ms' | 'max_barge_in_ms'; limitMs: number; name?: string }
+  /** The HTTP status of an http step's response. */
+  | { kind: 'status'; value: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
 
@@ -68,7 +79,15 @@ export type Step =
    */
   | { kind: 'expect_transfer'; to?: string; follow: boolean; name?: string }
   /** Voice: the far end must hang up (BYE) within the step timeout. */
-  | { kind: 'expect_hangup'; name?: string };
+  | { kind: 'expect_hangup'; name?: string }
+  /**
+   * A cross-system check: an HTTP request (to an origin the target's config.httpAllow lists) whose response
+   * must meet `assertions` (status, jsonpath, contains…); repeated every `everyMs` until they hold or
+   * `untilMs` has passed (systems catch up asynchronously). The response becomes the last reply.
+   */
+  | { kind: 'http'; method: (typeof HTTP_METHODS)[number]; url: string; headers: Record<string, string>; body?: string; untilMs: number; everyMs: number; assertions: Assertion[]; name?: string }
+  /** Sets variable `as` from the last reply: a JSONPath into its structured form, or a regex's first group over its text. */
+  | { kind: 'capture'; as: string; jsonpath?: string; regex?: string; name?: string };
 
 export interface JourneyV1 {
   version: 1;
@@ -210,6 +229,11 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       if (op === 'regex') { try { new RegExp(val as string); } catch (e) { c.add([...p, op], `regex does not compile: ${(e as Error).message}`); return undefined; } }
       return { kind, path: v.path, test: { op, value: val } as JsonPathTest, name };
     }
+    case 'status': {
+      checkKeys(c, path, raw, ['status', 'name'], 'a status assertion');
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 100 || v > 599) { c.add(p, 'status must be an HTTP status code from 100 to 599'); return undefined; }
+      return { kind, value: v, name };
+    }
     case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': {
       checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) { c.add(p, `${kind} must be a positive number of milliseconds`); return undefined; }
@@ -287,6 +311,40 @@ function parseStep(c: Collector, path: Path, raw: unknown): Step | undefined {
       if (o.follow !== undefined && typeof o.follow !== 'boolean') { c.add([...p, 'follow'], 'expect_transfer.follow must be true or false'); return undefined; }
       return { kind, ...(typeof o.to === 'string' ? { to: o.to } : {}), follow: o.follow !== false, name };
     }
+    case 'http': {
+      if (!isObj(v)) { c.add(p, 'http must be a map: { url: "...", expect: [...] } (method, headers, body, until_ms, every_ms optional)'); return undefined; }
+      checkKeys(c, p, v, ['method', 'url', 'headers', 'body', 'until_ms', 'every_ms', 'expect'], 'an http step');
+      const method = v.method === undefined ? 'GET' : String(v.method).toUpperCase();
+      if (!(HTTP_METHODS as readonly string[]).includes(method)) { c.add([...p, 'method'], `http.method must be one of: ${HTTP_METHODS.join(', ')}`); return undefined; }
+      if (typeof v.url !== 'string' || !/^(https?:\/\/|\{\{)/.test(v.url)) { c.add([...p, 'url'], 'http.url must be an absolute http(s) URL, or start with a {{vars.…}} placeholder'); return undefined; }
+      const headers: Record<string, string> = {};
+      if (v.headers !== undefined) {
+        if (!isObj(v.headers) || !Object.entries(v.headers).every(([k, x]) => /^[A-Za-z0-9-]+$/.test(k) && typeof x === 'string')) { c.add([...p, 'headers'], 'http.headers must map header names to strings (use {{secrets.name}} for tokens)'); return undefined; }
+        Object.assign(headers, v.headers);
+      }
+      let body: string | undefined;
+      if (v.body !== undefined) body = typeof v.body === 'string' ? v.body : JSON.stringify(v.body);
+      const until = v.until_ms ?? 0;
+      const every = v.every_ms ?? 500;
+      if (typeof until !== 'number' || !Number.isInteger(until) || until < 0 || until > 600_000) { c.add([...p, 'until_ms'], 'http.until_ms must be a whole number of milliseconds from 0 to 600000'); return undefined; }
+      if (typeof every !== 'number' || !Number.isInteger(every) || every < 50 || every > 60_000) { c.add([...p, 'every_ms'], 'http.every_ms must be a whole number of milliseconds from 50 to 60000'); return undefined; }
+      if (v.expect === undefined) { c.add(p, 'http needs expect: at least one assertion on the response, e.g. [{ status: 200 }]'); return undefined; }
+      const assertions = parseAssertions(c, [...p, 'expect'], v.expect);
+      if (!assertions) return undefined;
+      return { kind: 'http', method: method as (typeof HTTP_METHODS)[number], url: v.url, headers, ...(body !== undefined ? { body } : {}), untilMs: until, everyMs: every, assertions, name };
+    }
+    case 'capture': {
+      if (!isObj(v)) { c.add(p, 'capture must be a map: { as: <name>, jsonpath: "$..." } or { as: <name>, regex: "..." }'); return undefined; }
+      checkKeys(c, p, v, ['as', 'jsonpath', 'regex'], 'a capture step');
+      if (typeof v.as !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.as)) { c.add([...p, 'as'], 'capture.as must be a variable name (letters, digits, _), used later as {{name}}'); return undefined; }
+      if ((v.jsonpath === undefined) === (v.regex === undefined)) { c.add(p, 'capture takes one of jsonpath or regex'); return undefined; }
+      if (v.jsonpath !== undefined && (typeof v.jsonpath !== 'string' || !v.jsonpath.startsWith('$'))) { c.add([...p, 'jsonpath'], 'capture.jsonpath must start with $'); return undefined; }
+      if (v.regex !== undefined) {
+        if (typeof v.regex !== 'string') { c.add([...p, 'regex'], 'capture.regex must be a string'); return undefined; }
+        try { new RegExp(v.regex); } catch (e) { c.add([...p, 'regex'], `regex does not compile: ${(e as Error).message}`); return undefined; }
+      }
+      return { kind: 'capture', as: v.as, ...(typeof v.jsonpath === 'string' ? { jsonpath: v.jsonpath } : {}), ...(typeof v.regex === 'string' ? { regex: v.regex } : {}), name };
+    }
     case 'dtmf': {
       const digits = typeof v === 'number' ? String(v) : v;
       if (typeof digits !== 'string' || !/^[0-9*#A-D]{1,32}$/i.test(digits)) { c.add(p, 'dtmf must be 1 to 32 of 0-9 * # A-D (quote it in YAML: "123#")'); return undefined; }
@@ -352,10 +410,26 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
       if (!(CHANNEL_STEPS[family] as readonly string[]).includes(s.kind)) c.add(['steps', i, s.kind], `a ${family} journey has no ${s.kind} steps; use one of: ${CHANNEL_STEPS[family].join(', ')}`, 'key');
     });
     // Something must be checked: a reply, or (voice) a transfer or a hangup by the far end.
-    const checking = family === 'voice' ? [...replying, 'expect_transfer', 'expect_hangup'] : replying;
+    const checking = family === 'voice' ? [...replying, 'expect_transfer', 'expect_hangup', 'http'] : [...replying, 'http'];
     if (steps.length > 0 && !steps.some((s) => checking.includes(s.kind))) c.add(['steps'], `a ${family} journey needs at least one ${checking.join(' or ')} step`);
     steps.forEach((s, i) => {
-      if (s.kind === 'expect' && !steps.slice(0, i).some((p) => replying.includes(p.kind))) c.add(['steps', i, 'expect'], `expect checks the last reply, but no ${replying.join(' or ')} step comes before it`);
+      if ((s.kind === 'expect' || s.kind === 'capture') && !steps.slice(0, i).some((p) => replying.includes(p.kind) || p.kind === 'http')) c.add(['steps', i, s.kind], `${s.kind} reads the last reply, but no ${replying.join(' or ')} or http step comes before it`);
+    });
+    // Placeholders must name something known by then: a built-in, vars./secrets., or an earlier capture.
+    const captured = new Set<string>();
+    steps.forEach((s, i) => {
+      const fields: Array<[Path, string]> = s.kind === 'say' && !s.wav ? [[['steps', i, 'say'], s.text]]
+        : s.kind === 'http' ? [[['steps', i, 'http', 'url'], s.url], ...Object.entries(s.headers).map(([k, x]): [Path, string] => [['steps', i, 'http', 'headers', k], x]), ...(s.body !== undefined ? [[['steps', i, 'http', 'body'], s.body] as [Path, string]] : [])]
+          : [];
+      for (const [fp, text] of fields) {
+        for (const m of text.matchAll(TEMPLATE_PATTERN)) {
+          const n = m[1]!;
+          if (BUILTIN_VARIABLES.includes(n) || /^(vars|secrets)\./.test(n) || captured.has(n)) continue;
+          c.add(fp, `{{${n}}} is not known here; use run.id, session.id, call.id, vars.<name>, secrets.<name>, or capture it in an earlier step`);
+        }
+        if ((s.kind === 'say' || fp.at(-1) === 'url') && /\{\{\s*secrets\./.test(text)) c.add(fp, 'secrets may only go into http headers and body (say text and URLs land in transcripts)');
+      }
+      if (s.kind === 'capture') captured.add(s.as);
     });
     let assertions: Assertion[] = [];
     if (raw.assertions !== undefined) {

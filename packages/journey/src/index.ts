@@ -4,4 +4,4 @@ export {
 } from './format.ts';
 export { journeyJsonSchema } from './schema.ts';
 export { evaluateAssertion, describeAssertion, type ChatReply, type AssertionResult } from './assertions.ts';
-export { runJourney, type ChatSession, type SendOptions, type EmitFn, type RunJourneyOptions, type RunSummary } from './runner.ts';
+export { runJourney, type ChatSession, type CheckContext, type SendOptions, type EmitFn, type RunJourneyOptions, type RunSummary } from './runner.ts';

@@ -6,8 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { worstVerdict, type LayerTiming, type RunEventBody, type Verdict } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
-import { appliesTo, evaluateAssertion, type ChatReply } from './assertions.ts';
-import type { JourneyV1, Step } from './format.ts';
+import { JSONPath } from 'jsonpath-plus';
+import { appliesTo, evaluateAssertion, type AssertionResult, type ChatReply } from './assertions.ts';
+import { TEMPLATE_PATTERN, type JourneyV1, type Step } from './format.ts';
 
 export interface SendOptions {
   /** Aborted on step timeout or run cancellation; the driver must stop waiting when it fires. */
@@ -39,7 +40,22 @@ export interface ChatSession {
   expectHangup?(opts: SendOptions): Promise<void>;
   /** Timings measured while opening (e.g. SIP call setup), reported once at the start. */
   readonly openTimings?: LayerTiming[];
+  /** Values the journey can template: `session.id` (the id the bot knows the conversation by), `call.id` (SIP Call-ID of the current leg). */
+  variables?(): Record<string, string>;
 }
+
+/** What cross-system checks (http steps) and placeholders may use; built from the target on the probe. */
+export interface CheckContext {
+  /** `run.id`, `vars.<name>`… */
+  variables?: Record<string, string>;
+  /** `secrets.<name>`, resolved on the probe when first used; never emitted. */
+  secrets?: () => Promise<Record<string, string>>;
+  /** Origins (scheme://host:port) http steps may call: the target's config.httpAllow. */
+  httpAllow?: readonly string[];
+  fetch?: typeof fetch;
+}
+
+const MAX_HTTP_BODY_CHARS = 1_000_000;
 
 export type EmitFn = (body: RunEventBody) => void | Promise<void>;
 
@@ -50,6 +66,7 @@ export interface RunJourneyOptions {
   meta: { journeyVersionId: string; targetId: string; region: string; channel: string };
   /** Cancels the run (e.g. hard shutdown); the verdict is then `error` with VIGIL_E_SHUTTING_DOWN. */
   signal?: AbortSignal;
+  checks?: CheckContext;
 }
 
 export interface RunSummary {
@@ -75,6 +92,8 @@ function stepLabel(s: Step): string {
     case 'hold': return `hold ${s.ms} ms`;
     case 'expect_transfer': return `expect transfer${s.to ? ` to ${s.to}` : ''}`;
     case 'expect_hangup': return 'expect the far end to hang up';
+    case 'http': return `http ${s.method} ${s.url.length > 80 ? `${s.url.slice(0, 80)}…` : s.url}`;
+    case 'capture': return `capture ${s.as}`;
   }
 }
 
@@ -122,6 +141,66 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     }
     return verdicts;
   };
+  const checks = opts.checks ?? {};
+  const captured = new Map<string, string>();
+  let secrets: Record<string, string> | undefined;
+  /** Fills {{placeholders}}; a placeholder without a value is an error naming the field. */
+  const fill = async (text: string, field: string, allowSecrets: boolean): Promise<string> => {
+    const names = [...text.matchAll(TEMPLATE_PATTERN)].map((m) => m[1]!);
+    if (names.length === 0) return text;
+    const known: Record<string, string> = { ...checks.variables, ...session?.variables?.(), ...Object.fromEntries(captured) };
+    if (allowSecrets && names.some((n) => n.startsWith('secrets.'))) secrets ??= checks.secrets ? await checks.secrets() : {};
+    return text.replace(TEMPLATE_PATTERN, (_, n: string) => {
+      const v = n.startsWith('secrets.') ? (allowSecrets ? secrets?.[n.slice(8)] : undefined) : known[n];
+      if (v === undefined) {
+        throw new VigilError('VIGIL_E_REQUEST_INVALID', `{{${n}}} has no value here`, {
+          field, fix: n.startsWith('vars.') || n.startsWith('secrets.') ? `define ${n.split('.')[1]} under the target's config.${n.split('.')[0]}` : n.includes('.') ? `this channel does not provide ${n}` : `capture ${n} in an earlier step`,
+        });
+      }
+      return v;
+    });
+  };
+  const httpCheck = async (i: number, step: Extract<Step, { kind: 'http' }>): Promise<{ reply: ChatReply; results: AssertionResult[] }> => {
+    const field = `steps[${i}].http`;
+    const url = await fill(step.url, `${field}.url`, false);
+    let origin: string;
+    try { origin = new URL(url).origin; } catch { throw new VigilError('VIGIL_E_REQUEST_INVALID', `http.url is not an absolute URL once filled: ${url}`, { field: `${field}.url`, fix: 'check the placeholders and the target\'s config.vars' }); }
+    if (!(checks.httpAllow ?? []).includes(origin)) {
+      throw new VigilError('VIGIL_E_CHECK_NOT_ALLOWED', `the journey may not call ${origin}: it is not on the target's config.httpAllow`, { field: 'config.httpAllow', fix: `add "${origin}" to the target's config.httpAllow` });
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(step.headers)) headers[k] = await fill(v, `${field}.headers.${k}`, true);
+    const body = step.body === undefined ? undefined : await fill(step.body, `${field}.body`, true);
+    if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['content-type'] = /^\s*[[{]/.test(body) ? 'application/json' : 'text/plain';
+    await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: `[HTTP ${step.method} ${url}]` });
+    const f = checks.fetch ?? fetch;
+    const deadline = performance.now() + step.untilMs;
+    for (;;) {
+      const t0 = performance.now();
+      let reply: ChatReply | undefined;
+      let failure: unknown;
+      try {
+        reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, async (signal) => {
+          const res = await f(url, { method: step.method, headers, body, signal, redirect: 'manual' });
+          const text = (await res.text()).slice(0, MAX_HTTP_BODY_CHARS);
+          let structured: unknown;
+          try { structured = JSON.parse(text); } catch { structured = undefined; }
+          const ms = performance.now() - t0;
+          return { text, structured, status: res.status, timeToFirstTokenMs: ms, timeToFullReplyMs: ms, streamed: false };
+        });
+      } catch (e) {
+        if (e instanceof VigilError && e.code === 'VIGIL_E_SHUTTING_DOWN') throw e;
+        failure = e;
+      }
+      const results = reply ? step.assertions.map((a) => evaluateAssertion(a, reply)) : [];
+      const done = reply !== undefined && results.every((r) => r.verdict === 'pass');
+      if (done || performance.now() + step.everyMs > deadline) {
+        if (!reply) throw new VigilError('VIGIL_E_CHECK_UNREACHABLE', `${origin} did not answer the check: ${(failure as Error)?.message ?? 'no response'}`, { field: `${field}.url`, fix: 'is the system up and reachable from the probe?', cause: failure });
+        return { reply, results };
+      }
+      await sleep(step.everyMs, undefined, opts.signal ? { signal: opts.signal } : undefined).catch((e) => { throw new VigilError('VIGIL_E_SHUTTING_DOWN', 'run cancelled', { cause: e }); });
+    }
+  };
   const unsupported = (kind: string) => new VigilError('VIGIL_E_CHANNEL_UNSUPPORTED', `this channel cannot ${kind}`, { field: 'steps', fix: `${kind} steps need a voice target` });
 
   for (let i = 0; session && !error && i < journey.steps.length; i++) {
@@ -133,10 +212,11 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     try {
       switch (step.kind) {
         case 'say': {
-          await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: step.text });
+          const text = step.wav ? step.text : await fill(step.text, `steps[${i}].say`, false);
+          await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text });
           const s = session;
           if (step.wav && !s.sendAudio) throw unsupported('play recorded audio');
-          const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => (step.wav ? s.sendAudio!(step.wav, { signal }) : s.send(step.text, { signal })));
+          const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => (step.wav ? s.sendAudio!(step.wav, { signal }) : s.send(text, { signal })));
           stepVerdicts.push(...(await replied(i, reply)));
           break;
         }
@@ -203,6 +283,27 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
             stepVerdicts.push(r.verdict);
             await emit({ kind: 'assertion', stepIndex: i, ...r });
           }
+          break;
+        }
+        case 'http': {
+          const { reply, results } = await httpCheck(i, step);
+          lastReply = reply;
+          for (const r of results) { stepVerdicts.push(r.verdict); await emit({ kind: 'assertion', stepIndex: i, ...r }); }
+          break;
+        }
+        case 'capture': {
+          let value: string | undefined;
+          const from = step.jsonpath ?? `/${step.regex}/`;
+          if (lastReply && step.jsonpath) {
+            const found = lastReply.structured === undefined ? [] : JSONPath({ path: step.jsonpath, json: lastReply.structured as object, wrap: true, eval: false }) as unknown[];
+            if (found.length > 0 && found[0] !== undefined && found[0] !== null) value = typeof found[0] === 'string' ? found[0] : JSON.stringify(found[0]);
+          } else if (lastReply && step.regex) {
+            const m = new RegExp(step.regex).exec(lastReply.text);
+            if (m) value = m[1] ?? m[0];
+          }
+          if (value !== undefined) captured.set(step.as, value);
+          stepVerdicts.push(value === undefined ? 'fail' : 'pass');
+          await emit({ kind: 'assertion', stepIndex: i, assertion: `capture ${step.as}`, verdict: value === undefined ? 'fail' : 'pass', expected: from, actual: value ?? '(nothing)', message: value === undefined ? `${from} found nothing in the last reply` : 'ok' });
           break;
         }
         case 'wait':

@@ -28,6 +28,7 @@ export function journeyJsonSchema(): Record<string, unknown> {
       },
       { type: 'object', required: ['max_latency_ms'], additionalProperties: false, properties: { max_latency_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
       { type: 'object', required: ['max_first_token_ms'], additionalProperties: false, properties: { max_first_token_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
+      { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'integer', minimum: 100, maximum: 599, description: 'the HTTP status of an http step\'s response' }, ...named } },
       { type: 'object', required: ['max_barge_in_ms'], additionalProperties: false, properties: { max_barge_in_ms: { type: 'number', exclusiveMinimum: 0, description: 'voice: the far end stops talking within this many ms of the caller barging in' }, ...named } },
     ],
   };
@@ -43,7 +44,7 @@ export function journeyJsonSchema(): Record<string, unknown> {
       version: { const: 1 },
       name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' },
       description: { type: 'string' },
-      channel: { enum: ['chat', 'voice'], description: 'voice journeys may also use listen, dtmf, hangup, wait_for_silence, barge_in, hold, expect_transfer and expect_hangup steps' },
+      channel: { enum: ['chat', 'voice'], description: 'voice journeys may also use listen, dtmf, hangup, wait_for_silence, barge_in, hold, expect_transfer and expect_hangup steps; both take say, expect, wait, http and capture' },
       settings: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -92,6 +93,35 @@ export function journeyJsonSchema(): Record<string, unknown> {
           {
             type: 'object', required: ['expect_transfer'], additionalProperties: false,
             properties: { expect_transfer: { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'string', minLength: 1 }, follow: { type: 'boolean' } } }, ...named },
+          },
+          {
+            type: 'object', required: ['http'], additionalProperties: false,
+            properties: {
+              http: {
+                type: 'object', required: ['url', 'expect'], additionalProperties: false,
+                description: 'A cross-system check: the request goes to an origin listed in the target\'s config.httpAllow; {{run.id}}, {{session.id}}, {{call.id}}, {{vars.x}}, {{secrets.x}} (headers and body only) and captured names are filled in.',
+                properties: {
+                  method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'get', 'post', 'put', 'patch', 'delete'] },
+                  url: { type: 'string', pattern: '^(https?://|\\{\\{)' },
+                  headers: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z0-9-]+$' } },
+                  body: { description: 'a string, or any JSON value (sent as JSON)' },
+                  until_ms: { type: 'integer', minimum: 0, maximum: 600000, description: 'repeat the request until the expectations hold or this much time has passed' },
+                  every_ms: { type: 'integer', minimum: 50, maximum: 60000 },
+                  expect: { oneOf: [{ $ref: '#/$defs/assertion' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/assertion' } }] },
+                },
+              },
+              ...named,
+            },
+          },
+          {
+            type: 'object', required: ['capture'], additionalProperties: false,
+            properties: {
+              capture: {
+                type: 'object', required: ['as'], additionalProperties: false, minProperties: 2, maxProperties: 2,
+                properties: { as: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, jsonpath: { type: 'string', pattern: '^\\$' }, regex: { type: 'string' } },
+              },
+              ...named,
+            },
           },
           { type: 'object', required: ['dtmf'], additionalProperties: false, properties: { dtmf: { type: ['string', 'integer'], pattern: '^[0-9*#A-Da-d]{1,32}$' }, ...named } },
           {

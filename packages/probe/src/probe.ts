@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JetStreamBus, type Delivery, type RunBus, type Subscription } from '@vigil/bus';
-import { chatDrivers, type ChannelDriver } from '@vigil/chat';
+import { chatDrivers, checkContextFor, type ChannelDriver } from '@vigil/chat';
 import { timingMetrics, type RunEventBody } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { assertJourney, expectedPhrases, runJourney } from '@vigil/journey';
@@ -185,7 +185,7 @@ export class Probe {
         }
         if (journey) {
           await runJourney({
-            journey, meta, emit, signal: abort.signal,
+            journey, meta, emit, signal: abort.signal, checks: checkContextFor(req.target, req.runId, this.#env),
             open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env, phrases: expectedPhrases(journey) }),
           });
         }

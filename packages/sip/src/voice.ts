@@ -71,7 +71,12 @@ class SipVoiceSession implements ChatSession {
   #closed = false;
   #endedRemotely = false;
 
-  constructor(agent: SipAgent, call: Call, cfg: VoiceTargetConfig, phrases: string[] | undefined, answerAtMs: number) {
+  readonly #sessionId: string;
+
+  variables(): Record<string, string> { return { 'session.id': this.#sessionId, 'call.id': this.#call.callId }; }
+
+  constructor(agent: SipAgent, call: Call, cfg: VoiceTargetConfig, phrases: string[] | undefined, answerAtMs: number, sessionId: string) {
+    this.#sessionId = sessionId;
     this.#agent = agent;
     this.#call = call;
     this.#tts = cfg.tts === 'espeak-ng' ? new EspeakSynthesizer() : new FliteSynthesizer();
@@ -313,7 +318,7 @@ export const sipVoiceDriver = {
       if (cfg.register) await agent.register();
       const call = await agent.call(target.endpoint, { timeoutMs: 30_000 });
       const answerAt = call.setup.inviteAtMs !== null && call.setup.answerMs !== null ? call.setup.inviteAtMs + call.setup.answerMs : wallMs();
-      return new SipVoiceSession(agent, call, cfg, ctx.phrases, answerAt);
+      return new SipVoiceSession(agent, call, cfg, ctx.phrases, answerAt, ctx.sessionId);
     } catch (e) {
       await agent.stop().catch(() => undefined);
       throw e;
