@@ -77,14 +77,15 @@ describe('vigil wer', () => {
 
 describe('vigil demo', () => {
   it('starts plane, probe and the contact center with no external services and runs the example journeys green, voice too', async () => {
-    const p = spawnVigil(['demo', '--runs', '5', '--interval-ms', '120000'], { ...DEMO_PORTS, DATABASE_URL: '', NATS_URL: '' }, 'cli-demo');
+    const p = spawnVigil(['demo', '--runs', '6', '--interval-ms', '120000'], { ...DEMO_PORTS, DATABASE_URL: '', NATS_URL: '' }, 'cli-demo');
     const code = await p.exited;
     const out = p.output();
     expect(out).toMatch(/storage\s+pglite/);
     expect(out).toMatch(/run bus memory/);
-    expect(out.match(/^\S+\s+PASS\s/gm), out.slice(-2000)).toHaveLength(5);
+    expect(out.match(/^\S+\s+PASS\s/gm), out.slice(-2000)).toHaveLength(6);
     expect(out).toMatch(/PASS\s+ivr-billing → refcc-ivr/);
-    expect(out).toMatch(/PASS\s+bot-lost-card → refcc-bot/);
+    expect(out).toMatch(/PASS\s+ivr-agent-transfer → refcc-ivr/); // transfer + agent-desktop check
+    expect(out).toMatch(/PASS\s+bot-lost-card → refcc-bot/); // with its CRM side-effect check
     expect(code).toBe(0);
   });
 

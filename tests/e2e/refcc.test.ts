@@ -29,12 +29,12 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
   });
   afterAll(async () => { await api?.close(); await cc?.stop(); });
 
-  async function run(name: string, steps: string[], faults: Faults = {}, stepTimeoutMs = 15_000, target?: string): Promise<{ out: Out; code: number | null }> {
+  async function run(name: string, steps: string[], faults: Faults = {}, stepTimeoutMs = 15_000, target?: string, extra: string[] = []): Promise<{ out: Out; code: number | null }> {
     const put = await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify(faults) });
     expect(put.status).toBe(200);
     const f = join(dir, `${name}.yaml`);
     writeFileSync(f, ['version: 1', `name: ${name}`, 'channel: voice', `settings: { step_timeout_ms: ${stepTimeoutMs} }`, 'steps:', ...steps.map((s) => `  - ${s}`)].join('\n'));
-    const p = spawnVigil(['run', f, '--target', target ?? cc.ivrUri, '--allow', cc.agentsUri, '--allow', cc.botUri, '--json'], {}, `refcc-${name}`);
+    const p = spawnVigil(['run', f, '--target', target ?? cc.ivrUri, '--allow', cc.agentsUri, '--allow', cc.botUri, ...extra, '--json'], {}, `refcc-${name}`);
     const code = await p.exited;
     return { out: JSON.parse(p.output()) as Out, code };
   }
@@ -55,8 +55,9 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     const calls = await res.json() as CallTruth[];
     const ivr = calls.find((c) => c.service === 'ivr')!;
     expect(calls.map((c) => c.service).sort()).toEqual(['agents', 'ivr']);
-    const desk = await (await fetch(`${api.url}/v1/agent-desktop/events`)).json() as Array<{ callId: string; context: { menuPath: string[]; ivrCallId: string } }>;
-    expect(desk.find((d) => d.context.ivrCallId === ivr.callId)?.context.menuPath).toEqual(['1', '*', '0']);
+    const desk = await (await fetch(`${api.url}/v1/agent-desktop/events`)).json() as Array<{ callId: string; matchedBy: string; context: { menuPath: string[]; ivrCallId: string } }>;
+    // The context came with the call (User-to-User token in the Refer-To, copied into the probe's INVITE).
+    expect(desk.find((d) => d.context.ivrCallId === ivr.callId)).toMatchObject({ matchedBy: 'user-to-user', callId: calls.find((c) => c.service === 'agents')!.callId, context: { menuPath: ['1', '*', '0'], botCallId: null } });
 
     // Turn latency after each digit: measured by Vigil (last digit's end packets sent → first speech sample
     // heard) against the truth (digit received → first speech sample of the answering prompt sent).
@@ -122,6 +123,21 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     expect(bad.output()).toContain('--sip-port');
   });
 
+  it('IVR → voice bot → agent: the desktop gets what the IVR and the bot collected, along the whole chain', async () => {
+    const { out } = await run('ivr-bot-agent', [
+      'listen: {}', 'dtmf: "3"', 'listen: {}', `expect: { contains: "${said('assistant')}" }`,
+      'expect_transfer: { to: "sip:bot@" }', 'listen: {}', 'expect: { contains: "hello this is the vigil bank assistant how can i help you" }',
+      'say: "i want to speak to an agent"', 'expect_transfer: { to: "sip:agents@" }', 'listen: {}', `expect: { contains: "${said('hold')}" }`, 'hangup: {}',
+    ], {}, 20_000);
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion' || e.kind === 'transcript' || e.kind === 'step_finished')).slice(0, 3000)).toBe('pass');
+    const calls = await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[];
+    const id = (s: string) => calls.find((c) => c.service === s)!.callId;
+    const desk = await (await fetch(`${api.url}/v1/agent-desktop/events`)).json() as Array<{ callId: string; matchedBy: string; context: unknown }>;
+    expect(desk.find((d) => d.callId === id('agents'))).toMatchObject({
+      matchedBy: 'user-to-user', context: { menuPath: ['3', 'bot', 'escalate'], ivrCallId: id('ivr'), botCallId: id('bot'), transcript: ['i want to speak to an agent'] },
+    });
+  });
+
   it('talks with the voice bot: its turn latency agrees with the bot\'s truth', async () => {
     const { out, code } = await run('bot', [
       'listen: {}', 'expect: { contains: "hello this is the vigil bank assistant how can i help you" }',
@@ -170,6 +186,30 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     const bot = (await (await fetch(`${api.url}/v1/calls?runId=${out.runId}`)).json() as CallTruth[]).find((c) => c.service === 'bot')!;
     const cases = await (await fetch(`${api.url}/v1/crm/cases?reference=${encodeURIComponent(bot.callId)}`)).json() as Array<{ subject: string; channel: string }>;
     expect(cases).toEqual(crmFail ? [] : [expect.objectContaining({ subject: 'Lost card: card blocked, replacement ordered', channel: 'voice' })]);
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
+  it.each([[false, 'pass'], [true, 'fail']] as const)('cross-system check over voice: the CRM holds a case for the call (crmFail %s)', async (crmFail, verdict) => {
+    // No check on what the bot says: only the CRM query decides.
+    const { out } = await run(`crm-check-${crmFail}`, [
+      'listen: {}', 'say: "i lost my card"', 'hangup: {}',
+      'http: { url: "{{vars.cc}}/v1/crm/cases?reference={{call.id}}", until_ms: 2000, expect: [{ status: 200 }, { jsonpath: { path: "$[0].subject", contains: "Lost card" } }] }',
+    ], { crmFail }, 15_000, cc.botUri, ['--var', `cc=${api.url}`, '--allow', api.url]);
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion')).slice(0, 2000)).toBe(verdict);
+    const failed = out.events.filter((e) => e.kind === 'assertion' && e.verdict !== 'pass');
+    if (crmFail) expect(failed.map((e) => e.assertion)).toEqual(['jsonpath $[0].subject contains "Lost card"']);
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
+  it.each([[false, 'pass'], [true, 'fail']] as const)('cross-system check over chat (webhook): the CRM case carries the chat session (crmFail %s)', async (crmFail, verdict) => {
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ crmFail }) });
+    const f = join(dir, `chat-crm-${crmFail}.yaml`);
+    writeFileSync(f, ['version: 1', 'name: chat-crm', 'channel: chat', 'steps:', '  - say: "i lost my card"',
+      '  - http: { url: "{{vars.cc}}/v1/crm/cases?reference={{session.id}}", until_ms: 2000, expect: { jsonpath: { path: "$[0].channel", equals: "chat" } } }'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--reply-path', '$.reply', '--var', `cc=${api.url}`, '--allow', api.url, '--json'], {}, `refcc-chat-crm-${crmFail}`);
+    await p.exited;
+    const out = JSON.parse(p.output()) as Out;
+    expect(out.verdict, p.output().slice(-1500)).toBe(verdict);
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
 
@@ -259,5 +299,39 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     } finally {
       await early.stop();
     }
+  });
+
+  it.skipIf(!existsSync('/usr/share/asterisk/sounds/en/basic-pbx-ivr-main.wav'))('speaks with Asterisk\'s recorded human prompts instead of TTS, and the turn latencies still agree with the truth', { timeout: 150_000 }, async () => {
+    const center = await startContactCenter({ prompts: 'asterisk', menuTimeoutMs: 15_000 });
+    try {
+      const words = (t: string) => t.toLowerCase().replace(/[.,!]/g, '').replace(/\b1\b/g, 'one').replace(/\b2\b/g, 'two').replace(/\b3\b/g, 'three').replace(/\b4\b/g, 'four').replace(/\b5\b/g, 'five');
+      const f = join(dir, 'asterisk.yaml');
+      writeFileSync(f, ['version: 1', 'name: asterisk-prompts', 'channel: voice', 'settings: { step_timeout_ms: 30000 }', 'steps:',
+        '  - wait: 1000', '  - dtmf: "1"', '  - listen: {}', `  - expect: { contains: "${words(center.promptTexts.billing)}" }`,
+        '  - dtmf: "*"', '  - listen: {}', '  - dtmf: "2"', '  - listen: {}', `  - expect: { contains: "${words(center.promptTexts.cards)}" }`, '  - hangup: {}'].join('\n'));
+      const p = spawnVigil(['run', f, '--target', center.ivrUri, '--json'], {}, 'refcc-asterisk');
+      await p.exited;
+      const out = JSON.parse(p.output()) as Out;
+      expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion' || e.kind === 'transcript')).slice(0, 3000)).toBe('pass');
+      const ivr = [...center.calls.values()].find((c) => c.runId === out.runId)!;
+      expect(ivr.events.filter((e) => e.kind === 'prompt').map((e) => (e as { text: string }).text)).toEqual([
+        center.promptTexts.greeting, center.promptTexts.billing, center.promptTexts.greeting, center.promptTexts.cards,
+      ]);
+      const truth = ivr.events.flatMap((d, i) => {
+        if (d.kind !== 'dtmf') return [];
+        const next = ivr.events.slice(i + 1).find((e): e is Extract<typeof e, { kind: 'prompt' }> => e.kind === 'prompt')!;
+        return [next.speechStartMs! - d.atMs];
+      });
+      const measured = out.events.filter((e) => e.timing?.layer === 'voice_turn' && e.timing.turnLatencyMs > 0).map((e) => e.timing!.turnLatencyMs);
+      console.log(`Asterisk prompts: turn latency, measured vs truth (ms): ${measured.map((m, i) => `${m.toFixed(1)} vs ${truth[i]!.toFixed(1)}`).join(', ')}`);
+      expect(measured).toHaveLength(3);
+      measured.forEach((m, i) => expect(Math.abs(m - truth[i]!)).toBeLessThanOrEqual(5));
+    } finally {
+      await center.stop();
+    }
+  });
+
+  it('refuses an unknown prompt set, naming the field', async () => {
+    await expect(startContactCenter({ prompts: 'opera' as 'tts' })).rejects.toMatchObject({ code: 'VIGIL_E_REQUEST_INVALID', field: 'prompts' });
   });
 });

@@ -63,8 +63,9 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     { name: 'refbot-openai', channel: 'chat.openai', endpoint: `${bot.url}/v1`, config: { model: 'vigil-refbot', stream: true } },
     { name: 'refbot-webhook', channel: 'chat.http', endpoint: `${bot.url}/webhook`, config: { replyPath: '$.reply', sessionPath: '$.session_id' } },
     { name: 'refbot-ws', channel: 'chat.websocket', endpoint: `${bot.url.replace('http', 'ws')}/ws`, config: { replyPath: '$.text', filter: { path: '$.type', equals: 'reply' } } },
-    { name: 'refcc-ivr', channel: 'voice.sip', endpoint: center.ivrUri, config: { allowlist: [center.ivrUri, center.botUri, center.agentsUri] } },
-    { name: 'refcc-bot', channel: 'voice.sip', endpoint: center.botUri, config: { allowlist: [center.botUri, center.agentsUri] } },
+    // The journeys' cross-system checks query the contact center's API (CRM, agent desktop): {{vars.cc}}.
+    { name: 'refcc-ivr', channel: 'voice.sip', endpoint: center.ivrUri, config: { allowlist: [center.ivrUri, center.botUri, center.agentsUri], vars: { cc: ccApi.url }, httpAllow: [ccApi.url] } },
+    { name: 'refcc-bot', channel: 'voice.sip', endpoint: center.botUri, config: { allowlist: [center.botUri, center.agentsUri], vars: { cc: ccApi.url }, httpAllow: [ccApi.url] } },
   ];
   for (const t of targets) {
     try {
@@ -82,7 +83,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   const intervalMs = o.intervalMs ?? Number(env.VIGIL_DEMO_INTERVAL_MS ?? 30_000);
   const existing = await api.request<{ schedules: unknown[] }>('GET', '/v1/schedules');
   if (existing.schedules.length === 0) {
-    for (const [journey, target] of [['balance-inquiry', 'refbot-openai'], ['card-lost', 'refbot-webhook'], ['balance-inquiry', 'refbot-ws'], ['ivr-billing', 'refcc-ivr'], ['bot-lost-card', 'refcc-bot']] as const) {
+    for (const [journey, target] of [['balance-inquiry', 'refbot-openai'], ['card-lost', 'refbot-webhook'], ['balance-inquiry', 'refbot-ws'], ['ivr-billing', 'refcc-ivr'], ['ivr-agent-transfer', 'refcc-ivr'], ['bot-lost-card', 'refcc-bot']] as const) {
       await api.request('POST', '/v1/schedules', { journey, target, regions: [region], intervalMs, jitterMaxMs: Math.min(2000, Math.floor(intervalMs / 10)) });
     }
   }
@@ -96,7 +97,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     `                chat ${bot.url} (OpenAI-compatible /v1, webhook /webhook, WebSocket /ws)`,
     `                ground truth, CRM and fault switches ${ccApi.url}/v1/calls, /v1/crm/cases, PUT /v1/faults`,
     `  storage       ${plane.store.database.kind}${planeOpts.databaseUrl ? '' : ' (set DATABASE_URL for Postgres)'}; run bus ${plane.bus.kind}${planeOpts.natsUrl ? '' : ' (set NATS_URL for JetStream)'}`,
-    `  schedules     5 (3 chat, 2 voice), every ${Math.round(intervalMs / 1000)} s`,
+    `  schedules     6 (3 chat; 3 voice: IVR billing, IVR → agent transfer, voice bot + CRM check), every ${Math.round(intervalMs / 1000)} s`,
     '',
     `Try: VIGIL_API_URL=${plane.httpUrl} node packages/cli/src/main.ts runs list`,
     '',

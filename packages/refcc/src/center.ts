@@ -9,10 +9,13 @@
  * prompt being played (DTMF barge-in). The queue answers with hold audio and raises an agent-desktop event
  * carrying what the IVR collected.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { VigilError } from '@vigil/errors';
 import { lineSpeech, type PcmAudio } from '@vigil/media';
 import { SipServer, type IncomingCall } from '@vigil/sip';
-import { FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
+import { FliteSynthesizer, PocketsphinxTranscriber, WavFileSynthesizer, type Synthesizer, type Transcriber } from '@vigil/speech';
 import OpenAI from 'openai';
 import { startRefBot, type RefBot } from '@vigil/refbot';
 import { runBot, type BotTruthEvent } from './bot.ts';
@@ -30,6 +33,25 @@ export const PROMPTS = {
   hold: 'All our agents are busy. Please stay on the line.',
 } as const;
 export type PromptName = keyof typeof PROMPTS;
+
+/** Where Debian's asterisk-core-sounds-en-wav puts Asterisk's recorded prompts (8 kHz, a human voice). */
+export const ASTERISK_SOUNDS_DIR = '/usr/share/asterisk/sounds/en';
+/**
+ * The same menu (1, 2, 3, 0, star) voiced by Asterisk's stock recordings instead of TTS: real human prompts
+ * with their own breaths, room tone and level, for measuring against something that is not synthetic. The
+ * words are Asterisk's (its main menu names other departments); the keys and the flow stay ours.
+ */
+export const ASTERISK_PROMPTS: Record<PromptName, { file: string; text: string }> = {
+  greeting: { file: 'basic-pbx-ivr-main', text: "Thank you for calling Super Awesome Company, Waldo's premier provider of perfect products. If you know your party's extension, you may dial it at any time. To establish a sales partnership, press one. To speak with a customer advocate, press two. For accounting and other receivables, press three. For a company directory, press four. For an operator, press zero." },
+  assistant: { file: 'one-moment-please', text: 'One moment, please.' },
+  billing: { file: 'vm-options', text: 'Press 1 to record your unavailable message, press 2 to record your busy message, press 3 to record your name, press 4 to record your temporary greeting, press 5 to change your password, press star to return to the main menu.' },
+  cards: { file: 'vm-opts', text: 'Press 2 to change folders, press 3 for advanced options, press zero for mailbox options.' },
+  transfer: { file: 'pls-hold-while-try', text: 'Please hold while we try to connect you.' },
+  invalid: { file: 'pm-invalid-option', text: 'That option is invalid. Please try again.' },
+  timeout: { file: 'please-try-again', text: 'Please try again.' },
+  goodbye: { file: 'vm-goodbye', text: 'Goodbye.' },
+  hold: { file: 'queue-periodic-announce', text: 'All of our representatives are currently busy. Please stay on the line and your call will be answered by the next available representative.' },
+};
 
 /** Fault switches; each makes one journey assertion trip. */
 export interface Faults {
@@ -85,7 +107,16 @@ export interface CallTruth {
   events: TruthEvent[];
 }
 
-export interface DesktopEvent { id: string; atMs: number; callId: string; from: string; context: { menuPath: string[]; ivrCallId: string | null } }
+/** What the agent's desktop shows when a transferred call arrives: the context the IVR and the bot collected. */
+export interface HandoffContext {
+  /** IVR digits, then `bot` and the intents the bot recognised. */
+  menuPath: string[];
+  ivrCallId: string | null;
+  botCallId: string | null;
+  /** What the caller said to the bot, as its recogniser heard it. */
+  transcript: string[];
+}
+export interface DesktopEvent { id: string; atMs: number; callId: string; from: string; context: HandoffContext; /** How the context was matched: the User-to-User token of the transfer, or the caller's URI. */ matchedBy: 'user-to-user' | 'from' | 'none' }
 
 export interface ContactCenterOptions {
   host?: string;
@@ -96,6 +127,8 @@ export interface ContactCenterOptions {
   /** The IVR plays its greeting as early media (183 with SDP) and answers after it. */
   earlyMediaGreeting?: boolean;
   menuTimeoutMs?: number;
+  /** The IVR's voice: TTS (flite, or `synthesizer`) speaking PROMPTS, or Asterisk's recordings (ASTERISK_PROMPTS). @default 'tts' */
+  prompts?: 'tts' | 'asterisk';
   synthesizer?: Synthesizer;
   transcriber?: Transcriber;
   faults?: Faults;
@@ -115,6 +148,8 @@ export interface ContactCenter {
   /** The chat entrance to the same dialogue: OpenAI-compatible /v1, POST /webhook, WebSocket /ws. */
   chatUrl: string;
   crm: Crm;
+  /** What each IVR prompt says in the prompt set in use. */
+  promptTexts: Record<PromptName, string>;
   calls: Map<string, CallTruth>;
   desktop: DesktopEvent[];
   faults: Faults;
@@ -125,14 +160,29 @@ const wallMs = () => performance.timeOrigin + performance.now();
 
 interface Prompt { name: PromptName; audio: PcmAudio; speechStartMs: number | null; speechEndMs: number | null }
 
-async function renderPrompts(tts: Synthesizer): Promise<Record<PromptName, Prompt>> {
+async function renderPrompts(tts: Synthesizer, texts: Record<PromptName, string>): Promise<Record<PromptName, Prompt>> {
   const out = {} as Record<PromptName, Prompt>;
-  for (const name of Object.keys(PROMPTS) as PromptName[]) {
-    const audio = await tts.synthesize(PROMPTS[name], { sampleRate: 8000 });
+  for (const name of Object.keys(texts) as PromptName[]) {
+    const audio = await tts.synthesize(texts[name], { sampleRate: 8000 });
     const segs = lineSpeech(audio);
     out[name] = { name, audio, speechStartMs: segs[0]?.startMs ?? null, speechEndMs: segs.at(-1)?.endMs ?? null };
   }
   return out;
+}
+
+function promptTextsOf(set: 'tts' | 'asterisk'): Record<PromptName, string> {
+  if (set !== 'tts' && set !== 'asterisk') throw new VigilError('VIGIL_E_REQUEST_INVALID', `unknown prompt set "${String(set)}"`, { field: 'prompts', fix: 'use "tts" or "asterisk"' });
+  return Object.fromEntries((Object.keys(PROMPTS) as PromptName[]).map((n) => [n, set === 'tts' ? PROMPTS[n] : ASTERISK_PROMPTS[n].text])) as Record<PromptName, string>;
+}
+
+function asteriskSynthesizer(): Synthesizer {
+  const files: Record<string, string> = {};
+  for (const { file, text } of Object.values(ASTERISK_PROMPTS)) {
+    const path = join(ASTERISK_SOUNDS_DIR, `${file}.wav`);
+    if (!existsSync(path)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `the Asterisk prompt set needs ${path}`, { field: 'prompts', fix: 'apt-get install asterisk-core-sounds-en-wav, or use the "tts" prompt set' });
+    files[text] = path;
+  }
+  return new WavFileSynthesizer(files);
 }
 
 function delayOf(f: Faults, which: 'promptDelayMs' | 'botDelayMs' | 'asrDelayMs' | 'ttsDelayMs' = 'promptDelayMs'): number {
@@ -142,12 +192,30 @@ function delayOf(f: Faults, which: 'promptDelayMs' | 'botDelayMs' | 'asrDelayMs'
 }
 
 export async function startContactCenter(o: ContactCenterOptions = {}): Promise<ContactCenter> {
-  const prompts = await renderPrompts(o.synthesizer ?? new FliteSynthesizer());
+  const promptTexts = promptTextsOf(o.prompts ?? 'tts');
+  const prompts = await renderPrompts(o.prompts === 'asterisk' ? asteriskSynthesizer() : o.synthesizer ?? new FliteSynthesizer(), promptTexts);
   const faults: Faults = { ...(o.faults ?? {}) };
   const calls = new Map<string, CallTruth>();
   const desktop: DesktopEvent[] = [];
-  /** Transfers the IVR made, by caller URI, for the queue to pick up the context. */
-  const handoffs = new Map<string, { menuPath: string[]; ivrCallId: string }>();
+  // Transfers carry their context as a token in the Refer-To's User-to-User header (RFC 7433), which the
+  // transferee copies into its INVITE; callers that drop it are matched by their URI instead.
+  const handoffs = new Map<string, HandoffContext>();
+  const handoffsByFrom = new Map<string, HandoffContext>();
+  const referWithContext = async (call: IncomingCall, target: string, ctx: HandoffContext): Promise<{ accepted: boolean; status: number }> => {
+    const token = randomBytes(8).toString('hex');
+    handoffs.set(token, ctx);
+    handoffsByFrom.set(call.from, ctx);
+    setTimeout(() => handoffs.delete(token), 10 * 60_000).unref();
+    return call.refer(`${target}?User-to-User=${token}%3Bencoding%3Dhex`).catch(() => ({ accepted: false, status: 0 }));
+  };
+  const takeHandoff = (call: IncomingCall): { ctx: HandoffContext | undefined; matchedBy: DesktopEvent['matchedBy'] } => {
+    const token = /^([0-9a-f]{16})(;|$)/i.exec(call.headers['user-to-user'] ?? '')?.[1];
+    const byToken = token ? handoffs.get(token) : undefined;
+    if (byToken) { handoffs.delete(token!); if (handoffsByFrom.get(call.from) === byToken) handoffsByFrom.delete(call.from); return { ctx: byToken, matchedBy: 'user-to-user' }; }
+    const byFrom = handoffsByFrom.get(call.from);
+    handoffsByFrom.delete(call.from);
+    return { ctx: byFrom, matchedBy: byFrom ? 'from' : 'none' };
+  };
   const menuTimeoutMs = o.menuTimeoutMs ?? 5000;
 
   const record = (call: IncomingCall, service: CallTruth['service']): CallTruth => {
@@ -165,7 +233,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     if (delayedMs > 0) await new Promise((r) => setTimeout(r, delayedMs));
     const p = prompts[name];
     const audio = faults.deadAir ? new Int16Array(p.audio.samples.length) : p.audio.samples;
-    const ev: Extract<TruthEvent, { kind: 'prompt' }> = { kind: 'prompt', prompt: name, text: PROMPTS[name], sentAtMs: 0, speechStartMs: null, speechEndMs: null, cutAtMs: null, delayedMs };
+    const ev: Extract<TruthEvent, { kind: 'prompt' }> = { kind: 'prompt', prompt: name, text: promptTexts[name], sentAtMs: 0, speechStartMs: null, speechEndMs: null, cutAtMs: null, delayedMs };
     truth.events.push(ev);
     const played = await call.media.play(audio);
     ev.sentAtMs = played.startMs;
@@ -182,9 +250,8 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     user: 'agents', host: o.host, port: o.sipPort ? o.sipPort + 2 : 0, ringMs: 100,
     onCall: (call) => {
       const truth = record(call, 'agents');
-      const h = handoffs.get(call.from);
-      handoffs.delete(call.from);
-      desktop.push({ id: randomUUID(), atMs: wallMs(), callId: call.callId, from: call.from, context: { menuPath: h?.menuPath ?? [], ivrCallId: h?.ivrCallId ?? null } });
+      const { ctx, matchedBy } = takeHandoff(call);
+      desktop.push({ id: randomUUID(), atMs: wallMs(), callId: call.callId, from: call.from, context: ctx ?? { menuPath: [], ivrCallId: null, botCallId: null, transcript: [] }, matchedBy });
       let live = true;
       void call.ended.then(() => { live = false; });
       void (async () => {
@@ -244,6 +311,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
     user: 'bot', host: o.host, port: o.sipPort ? o.sipPort + 1 : 0, ringMs: 100,
     onCall: (call) => {
       const truth = record(call, 'bot');
+      const inbound = takeHandoff(call).ctx; // from the IVR's menu option, when it came that way
       startConversation();
       runBot(call, {
         tts, asr,
@@ -256,9 +324,10 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
         asrNoiseSnrDb: () => faults.asrNoiseSnrDb,
         onEscalate: async (c) => {
           const target = faults.transferTarget ?? queue.uri;
-          const intents = truth.events.flatMap((e) => (e.kind === 'caller_turn' ? [e.intent] : []));
-          handoffs.set(c.from, { menuPath: ['bot', ...intents], ivrCallId: c.callId });
-          const r = await c.refer(target).catch(() => ({ accepted: false, status: 0 }));
+          const turns = truth.events.flatMap((e) => (e.kind === 'caller_turn' ? [e] : []));
+          const r = await referWithContext(c, target, {
+            menuPath: [...(inbound?.menuPath ?? []), 'bot', ...turns.map((t) => t.intent)], ivrCallId: inbound?.ivrCallId ?? null, botCallId: c.callId, transcript: turns.map((t) => t.transcript),
+          });
           truth.events.push({ kind: 'transfer', target, atMs: wallMs(), status: r.status });
         },
       });
@@ -307,8 +376,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
           if (prompt === 'goodbye') { await call.hangup(); return; }
           if (prompt === 'transfer' || prompt === 'assistant') {
             const target = prompt === 'assistant' ? bot.uri : faults.transferTarget ?? queue.uri;
-            handoffs.set(call.from, { menuPath: [...menuPath], ivrCallId: call.callId });
-            const r = await call.refer(target).catch(() => ({ accepted: false, status: 0 }));
+            const r = await referWithContext(call, target, { menuPath: [...menuPath], ivrCallId: call.callId, botCallId: null, transcript: [] });
             truth.events.push({ kind: 'transfer', target, atMs: wallMs(), status: r.status });
             return; // the caller leaves for the queue (it ends this call)
           }
@@ -335,7 +403,7 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   });
 
   return {
-    ivrUri: ivr.uri, agentsUri: queue.uri, botUri: bot.uri, chatUrl: chat.url, crm, calls, desktop, faults,
+    ivrUri: ivr.uri, agentsUri: queue.uri, botUri: bot.uri, chatUrl: chat.url, crm, promptTexts, calls, desktop, faults,
     stop: async () => { await ivr.stop(); await bot.stop(); await queue.stop(); await chat.close(); },
   };
 }

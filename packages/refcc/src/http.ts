@@ -2,7 +2,7 @@
  * The contact center's own API: ground truth per call, agent-desktop events, and the fault switches.
  *   GET  /v1/calls[?runId=…]          calls with their truth events (newest last)
  *   GET  /v1/calls/:callId            one call
- *   GET  /v1/agent-desktop/events     what the agent queue raised, with the context the IVR collected
+ *   GET  /v1/agent-desktop/events[?callId=…]   what the agent queue raised, with the context the IVR and bot collected
  *   GET  /v1/crm/customers, GET|POST /v1/crm/cases[?reference=…], GET /v1/crm/cases/:id   the CRM
  *   GET  /v1/faults, PUT /v1/faults   the fault switches (PUT replaces them; {} clears)
  *   GET  /healthz
@@ -77,7 +77,10 @@ export async function serveApi(cc: ContactCenter, o: { host?: string; port?: num
         const c = cc.calls.get(decodeURIComponent(m[1]!));
         return c ? send(res, 200, c) : fail(res, new VigilError('VIGIL_E_REQUEST_INVALID', `no call ${m[1]}`, { field: 'callId', fix: 'list calls with GET /v1/calls' }));
       }
-      if (req.method === 'GET' && path === '/v1/agent-desktop/events') return send(res, 200, cc.desktop);
+      if (req.method === 'GET' && path === '/v1/agent-desktop/events') {
+        const callId = url.searchParams.get('callId');
+        return send(res, 200, cc.desktop.filter((d) => !callId || d.callId === callId));
+      }
       if (req.method === 'GET' && path === '/v1/crm/customers') return send(res, 200, cc.crm.customers);
       if (req.method === 'GET' && path === '/v1/crm/cases') {
         const ref = url.searchParams.get('reference');

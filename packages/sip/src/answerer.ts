@@ -114,6 +114,9 @@ async function answer(invitation: Invitation, o: SipServerOptions): Promise<void
     refer: (target) => new Promise((resolve, reject) => {
       const uri = UserAgent.makeURI(target);
       if (!uri) { reject(new VigilError('VIGIL_E_REQUEST_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:agents@host:port' })); return; }
+      // sip.js writes a blind transfer's Refer-To as a bare URI; one carrying headers (?User-to-User=…) must
+      // be in angle brackets (RFC 3261 §20.10), or the far end cannot parse it. The name-addr form is always valid.
+      (invitation as unknown as { referToString: (t: unknown) => string }).referToString = (t) => `<${String(t)}>`;
       void invitation.refer(uri, {
         requestDelegate: {
           onAccept: (r) => resolve({ accepted: true, status: r.message.statusCode ?? 202 }),

@@ -66,10 +66,17 @@ export interface Transfer {
   referTo: string;
   /** Attended transfer: the Replaces value carried in the Refer-To. */
   replaces: string | null;
+  /**
+   * Other headers the Refer-To carries for the new INVITE (RFC 3261 §19.1.5), by lower-case name: only
+   * User-to-User (RFC 7433, how contact centers hand call context to the next leg) and X- headers are kept.
+   */
+  headers: Record<string, string>;
   atMs: number;
 }
 
 export interface Call {
+  /** The SIP Call-ID of this leg (what the far end's logs and CRM records know the call by). */
+  readonly callId: string;
   readonly media: MediaSession;
   readonly setup: CallSetup;
   /** Resolves when the call ends: 'remote' when the far end hung up, 'local' when we did. */
@@ -156,7 +163,7 @@ export class SipAgent {
     }
   }
 
-  async #callOnce(target: string, o: { timeoutMs?: number; sessionExpiresS?: number | undefined; referral?: Referral }): Promise<Call | string | { minSe: number }> {
+  async #callOnce(target: string, o: { timeoutMs?: number; sessionExpiresS?: number | undefined; referral?: Referral; referHeaders?: Record<string, string> }): Promise<Call | string | { minSe: number }> {
     const dial = assertDialAllowed(target, this.#o.allowlist);
     const uri = UserAgent.makeURI(dial.uri);
     if (!uri) throw new VigilError('VIGIL_E_TARGET_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:service@ivr.example:5060' });
@@ -183,6 +190,7 @@ export class SipAgent {
     if (o.sessionExpiresS) extraHeaders.push('Supported: timer', `Session-Expires: ${o.sessionExpiresS}`, `Min-SE: ${Math.min(90, o.sessionExpiresS)}`);
     // Early media: a 183 with SDP starts the media session before the answer (many IVRs greet that way).
     // A followed transfer is the referral's own INVITE (Replaces, Referred-By; NOTIFYs to the transferor).
+    for (const [k, v] of Object.entries(o.referHeaders ?? {})) if (/^[\x21-\x7e]+$/.test(k) && !/[\r\n]/.test(v)) extraHeaders.push(`${k}: ${v}`);
     const inviter = o.referral ? o.referral.makeInviter({ extraHeaders, earlyMedia: true }) : new Inviter(this.ua, uri, { extraHeaders, earlyMedia: true });
     const transfers: Transfer[] = [];
     const referrals = new Map<Transfer, Referral>();
@@ -195,8 +203,13 @@ export class SipAgent {
         const to = referral.referTo.uri.clone();
         const rh = to.getHeader('replaces');
         const replaces = Array.isArray(rh) ? rh[0] ?? null : rh ?? null;
+        const headers: Record<string, string> = {};
+        for (const [name, v] of Object.entries(to.headers)) {
+          const n = name.toLowerCase();
+          if (n === 'user-to-user' || n.startsWith('x-')) headers[n] = decodeURIComponent(v[0] ?? '');
+        }
         to.clearHeaders();
-        const t: Transfer = { referTo: to.toString(), replaces: replaces ? decodeURIComponent(replaces) : null, atMs: performance.timeOrigin + performance.now() };
+        const t: Transfer = { referTo: to.toString(), replaces: replaces ? decodeURIComponent(replaces) : null, headers, atMs: performance.timeOrigin + performance.now() };
         transfers.push(t);
         referrals.set(t, referral);
         transferredResolve(t);
@@ -260,7 +273,7 @@ export class SipAgent {
     const sdh = (inviter as Session).sessionDescriptionHandler as MediaSessionDescriptionHandler;
     const media = sdh.media!;
     const pendingByes = this.#pendingByes;
-    const callOnce = (t: string, co: Parameters<SipAgent['call']>[1] & { sessionExpiresS?: number | undefined; referral?: Referral }) => this.#callOnce(t, co);
+    const callOnce = (t: string, co: Parameters<SipAgent['call']>[1] & { sessionExpiresS?: number | undefined; referral?: Referral; referHeaders?: Record<string, string> }) => this.#callOnce(t, co);
     const se = answer200 ? /^(?:Session-Expires|x):\s*(\d+)\s*(?:;\s*refresher=(uac|uas))?/im.exec(answer200) : null;
     const sessionTimer: { expiresS: number; refresher: 'uac' | 'uas'; refreshes: number } | null = se ? { expiresS: Number(se[1]), refresher: (se[2] as 'uac' | 'uas' | undefined) ?? 'uac', refreshes: 0 } : null;
     const reinvite = (options: { hold: boolean }) => new Promise<void>((resolve, reject) => {
@@ -297,7 +310,7 @@ export class SipAgent {
       void ended.then(() => clearTimeout(timer));
     }
     const call: Call = {
-      media, setup, ended, transfers, transferred, sessionTimer,
+      callId: inviter.request.callId, media, setup, ended, transfers, transferred, sessionTimer,
       get endedAtMs() { return endedAtMs; },
       get heldByRemote() { return sdh.remoteHold; },
       hold: (on: boolean) => reinvite({ hold: on }),
@@ -305,7 +318,7 @@ export class SipAgent {
         const tr = t ?? transfers[0];
         const referral = tr && referrals.get(tr);
         if (!tr || !referral) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', 'no transfer to follow: the far end sent no REFER', { fix: 'put expect_transfer where the far end transfers' });
-        const next = await callOnce(tr.referTo, { timeoutMs: fo.timeoutMs ?? o.timeoutMs, sessionExpiresS: o.sessionExpiresS, referral });
+        const next = await callOnce(tr.referTo, { timeoutMs: fo.timeoutMs ?? o.timeoutMs, sessionExpiresS: o.sessionExpiresS, referral, referHeaders: tr.headers });
         if (typeof next === 'string' || !('media' in next)) throw new VigilError('VIGIL_E_CHANNEL_PROTOCOL', `the transfer target ${tr.referTo} redirected or refused the session interval`, { fix: 'look at the transfer target' });
         // Blind transfer: the transferor ends the old call on our NOTIFY 200; if it does not, we do.
         const settle: Promise<void> = Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]).then(() => call.hangup()).then(() => media.close()).finally(() => pendingByes.delete(settle));
