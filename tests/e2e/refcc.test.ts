@@ -239,6 +239,20 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
 
+  it('policy drift, disclosure variant: from the first conversation the bot leaves out the transfer fee it must state', async () => {
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ policyDrift: { afterCalls: 0, variant: 'disclosure' } }) });
+    const f = join(dir, 'disclosure.yaml');
+    writeFileSync(f, ['version: 1', 'name: chat-disclosure', 'channel: chat', 'steps:', '  - say: What are the fees?', '  - expect: [{ contains: no monthly fee }, { name: required disclosure, contains: international transfers cost }]'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--json'], {}, 'refcc-drift-disclosure');
+    await p.exited;
+    const out = JSON.parse(p.output()) as Out;
+    expect(out.verdict).toBe('fail');
+    expect(out.events.filter((e) => e.kind === 'assertion' && e.verdict === 'fail').map((e) => e.assertion)).toEqual(['required disclosure']);
+    const bad = await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ policyDrift: { afterCalls: 0, variant: 'rude' } }) });
+    expect(await bad.json()).toMatchObject({ field: 'policyDrift' });
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
   it('ASR degradation: with the caller buried in noise the voice bot misunderstands, and the journey fails', async () => {
     const { out } = await run('bot-asr-noise', [
       'listen: {}', 'say: "i lost my card"',

@@ -78,17 +78,24 @@ export interface Faults {
   /**
    * Policy drift: once `afterCalls` conversations (voice or chat) have started since the switch was set, or
    * `afterMs` have passed, the bots answer with policy-violating variants (quoting a monthly fee that does not
-   * exist).
+   * exist; `variant: "disclosure"`: leaving out required disclosures instead).
    */
-  policyDrift?: { afterCalls?: number; afterMs?: number };
+  policyDrift?: { afterCalls?: number; afterMs?: number; variant?: DriftVariant };
   /** The voice bot hears the caller through white noise this many dB below the speech (ASR degradation). */
   asrNoiseSnrDb?: number;
 }
 
-/** The drifted answers (what a model update might start saying). */
+/** The drifted answers (what a model update might start saying): `fee` quotes a fee that does not exist. */
 export const DRIFTED: Record<string, string> = {
   fees: 'There is a monthly fee of twelve dollars on the standard account. International transfers are free.',
 };
+/** `disclosure`: the answers drop what they must say (the international transfer fee; the replacement card's timing). */
+export const DRIFTED_DISCLOSURE: Record<string, string> = {
+  fees: 'There is no monthly fee on the standard account.',
+  card_lost: 'I have blocked your card.',
+};
+export type DriftVariant = 'fee' | 'disclosure';
+const DRIFT_VARIANTS: Record<DriftVariant, Record<string, string>> = { fee: DRIFTED, disclosure: DRIFTED_DISCLOSURE };
 
 export type TruthEvent =
   | { kind: 'answered'; atMs: number }
@@ -295,7 +302,10 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
       return { intent: 'llm_unavailable', text: "Sorry, I'm having trouble right now. Please try again in a moment." };
     }
   };
-  const policy = (turn: { intent: string; text: string }) => (drifted() && DRIFTED[turn.intent] ? { ...turn, text: DRIFTED[turn.intent]! } : turn);
+  const policy = (turn: { intent: string; text: string }) => {
+    const variant = DRIFT_VARIANTS[faults.policyDrift?.variant ?? 'fee'];
+    return drifted() && variant[turn.intent] ? { ...turn, text: variant[turn.intent]! } : turn;
+  };
   const crmFaults = () => { crm.faults = { ...(faults.crmFail ? { fail: true } : {}), ...(faults.crmDelayMs ? { delayMs: faults.crmDelayMs } : {}) }; };
   const chat: RefBot = await startRefBot({
     host: o.host, port: o.chatPort ?? 0,

@@ -46,11 +46,12 @@ export function parseFaults(v: unknown): Faults {
   }
   if (o.policyDrift !== undefined) {
     const d = o.policyDrift as Record<string, unknown> | null;
-    if (typeof d !== 'object' || d === null || Array.isArray(d) || Object.keys(d).some((k) => k !== 'afterCalls' && k !== 'afterMs') || (d.afterCalls === undefined && d.afterMs === undefined)
+    if (typeof d !== 'object' || d === null || Array.isArray(d) || Object.keys(d).some((k) => k !== 'afterCalls' && k !== 'afterMs' && k !== 'variant') || (d.afterCalls === undefined && d.afterMs === undefined)
+      || (d.variant !== undefined && d.variant !== 'fee' && d.variant !== 'disclosure')
       || (d.afterCalls !== undefined && !(Number.isInteger(d.afterCalls) && (d.afterCalls as number) >= 0)) || (d.afterMs !== undefined && !(typeof d.afterMs === 'number' && d.afterMs >= 0))) {
-      throw bad('policyDrift', 'policyDrift must be {afterCalls: n} and/or {afterMs: ms}', 'e.g. {"afterCalls": 2}: the third conversation on answers with the drifted policy');
+      throw bad('policyDrift', 'policyDrift must be {afterCalls: n} and/or {afterMs: ms}, with variant "fee" (default) or "disclosure"', 'e.g. {"afterCalls": 2, "variant": "disclosure"}: the third conversation on answers with the drifted policy');
     }
-    f.policyDrift = { ...(d.afterCalls !== undefined ? { afterCalls: d.afterCalls as number } : {}), ...(d.afterMs !== undefined ? { afterMs: d.afterMs as number } : {}) };
+    f.policyDrift = { ...(d.afterCalls !== undefined ? { afterCalls: d.afterCalls as number } : {}), ...(d.afterMs !== undefined ? { afterMs: d.afterMs as number } : {}), ...(d.variant !== undefined ? { variant: d.variant as 'fee' | 'disclosure' } : {}) };
   }
   if (o.asrNoiseSnrDb !== undefined) { if (typeof o.asrNoiseSnrDb !== 'number' || o.asrNoiseSnrDb < -20 || o.asrNoiseSnrDb > 60) throw bad('asrNoiseSnrDb', 'asrNoiseSnrDb must be -20..60 dB', 'lower is noisier; 0 is as loud as the speech'); f.asrNoiseSnrDb = o.asrNoiseSnrDb; }
   if (o.crmFail !== undefined) { if (typeof o.crmFail !== 'boolean') throw bad('crmFail', 'crmFail must be true or false', 'true makes every CRM write fail'); f.crmFail = o.crmFail; }
