@@ -18,6 +18,13 @@ describe('assertions', () => {
     ['jsonpath without JSON', { kind: 'jsonpath', path: '$.intent', test: { op: 'exists', value: true } }, reply('plain text'), 'fail'],
     ['max latency', { kind: 'max_latency_ms', limitMs: 99 }, reply('x', undefined, 100), 'fail'],
     ['max first token', { kind: 'max_first_token_ms', limitMs: 50 }, reply('x', undefined, 100), 'pass'],
+    ['no_pii clean', { kind: 'no_pii', kinds: ['card', 'email'] }, reply('Your card ending 1111 is blocked.'), 'pass'],
+    ['no_pii spoken card', { kind: 'no_pii', kinds: ['card'] }, reply('the number is four one one one one one one one one one one one one one one one'), 'fail'],
+    ['no_pii only listed kinds', { kind: 'no_pii', kinds: ['card'] }, reply('mail me at a@b.example'), 'pass'],
+    ['fuzzy close', { kind: 'fuzzy', text: 'your card has been blocked and a new one is on its way', min: 0.7 }, reply('Your card was blocked, and a new one is on its way.'), 'pass'],
+    ['fuzzy far', { kind: 'fuzzy', text: 'your card has been blocked', min: 0.7 }, reply('I can help with your balance'), 'fail'],
+    ['max_wer on what was heard', { kind: 'max_wer', expected: 'press one for billing', max: 0.25 }, reply('press one for billing', { transcript: 'press while on for billing' }), 'fail'],
+    ['max_wer within', { kind: 'max_wer', expected: 'press one for billing please', max: 0.25 }, reply('x', { transcript: 'press one for billing' }), 'pass'],
   ];
   it.each(cases)('%s', (_, a, r, want) => {
     const res = evaluateAssertion(a, r);

@@ -1,7 +1,9 @@
 /** Evaluates journey assertions against one bot reply. Pure: no I/O, no clock. */
 import { JSONPath } from 'jsonpath-plus';
 import type { LayerTiming, Verdict } from '@vigil/contract';
+import { wordErrorRate } from '@vigil/speech';
 import type { Assertion } from './format.ts';
+import { detectPii } from './pii.ts';
 
 /** What a channel returns for one turn. */
 export interface ChatReply {
@@ -42,6 +44,9 @@ export function describeAssertion(a: Assertion): string {
     case 'jsonpath': return `jsonpath ${a.path} ${a.test.op} ${JSON.stringify(a.test.value)}`;
     case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': return `${a.kind} ${a.limitMs}`;
     case 'status': return `status ${a.value}`;
+    case 'no_pii': return a.kinds.length === 7 ? 'no_pii' : `no_pii ${a.kinds.join(', ')}`;
+    case 'fuzzy': return `fuzzy ${JSON.stringify(a.text.length > 60 ? `${a.text.slice(0, 60)}…` : a.text)} >= ${a.min}`;
+    case 'max_wer': return `max_wer ${a.max} vs ${JSON.stringify(a.expected.length > 60 ? `${a.expected.slice(0, 60)}…` : a.expected)}`;
   }
 }
 
@@ -106,6 +111,21 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
     case 'status': {
       if (reply.status === undefined) return { assertion: describeAssertion(a), verdict: 'error', expected: String(a.value), actual: 'no HTTP response', message: 'status checks the response of an http step; put it in the http step\'s expect' };
       return result(a, reply.status === a.value, String(a.value), String(reply.status), `HTTP status ${reply.status}, not ${a.value}`);
+    }
+    case 'no_pii': {
+      const found = detectPii(reply.text, a.kinds);
+      return result(a, found.length === 0, 'no PII', found.length ? found.map((f) => f.masked).join(', ') : 'none', `the reply leaks ${found.map((f) => f.kind).join(', ')}`);
+    }
+    case 'fuzzy': {
+      const sim = Math.max(0, 1 - wordErrorRate(a.text, reply.text).rate);
+      return result(a, sim >= a.min, `similarity >= ${a.min}`, `${sim.toFixed(3)}: ${reply.text}`, `word similarity ${sim.toFixed(3)} is under ${a.min}`);
+    }
+    case 'max_wer': {
+      // What was heard, not the phrase it was matched to.
+      const s = reply.structured as { transcript?: unknown } | undefined;
+      const heard = typeof s?.transcript === 'string' ? s.transcript : reply.text;
+      const wer = wordErrorRate(a.expected, heard).rate;
+      return result(a, wer <= a.max, `WER <= ${a.max}`, `${wer.toFixed(3)}: ${heard}`, `WER ${wer.toFixed(3)} against the expected text is over ${a.max}`);
     }
     case 'max_first_token_ms': {
       const pass = reply.timeToFirstTokenMs <= a.limitMs;

@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isMap, type Document, type Node } from 'yaml';
 import { VigilError } from '@vigil/errors';
+import { PII_KINDS, type PiiKind } from './pii.ts';
 
 export const JOURNEY_FORMAT_VERSION = 1;
 export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture'] as const;
@@ -38,7 +39,7 @@ export const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-
 const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id'];
 type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status'] as const;
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
 export const CHANNEL_FAMILIES = ['chat', 'voice'] as const;
 
@@ -49,7 +50,13 @@ export type Assertion =
   | { kind: 'jsonpath'; path: string; test: JsonPathTest; name?: string }
   | { kind: 'max_latency_ms' | 'max_first_token_ms' | 'max_barge_in_ms'; limitMs: number; name?: string }
   /** The HTTP status of an http step's response. */
-  | { kind: 'status'; value: number; name?: string };
+  | { kind: 'status'; value: number; name?: string }
+  /** No PII/PCI in the reply (all detectors, or the kinds listed). */
+  | { kind: 'no_pii'; kinds: PiiKind[]; name?: string }
+  /** The reply says about `text`: word similarity (1 − WER after normalisation v1) of at least `min`. */
+  | { kind: 'fuzzy'; text: string; min: number; name?: string }
+  /** Voice: what was heard (the raw transcript) is within `max` word error rate of `expected`. */
+  | { kind: 'max_wer'; expected: string; max: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
 
@@ -233,6 +240,22 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       checkKeys(c, path, raw, ['status', 'name'], 'a status assertion');
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 100 || v > 599) { c.add(p, 'status must be an HTTP status code from 100 to 599'); return undefined; }
       return { kind, value: v, name };
+    }
+    case 'no_pii': {
+      checkKeys(c, path, raw, ['no_pii', 'name'], 'a no_pii assertion');
+      if (v === true || v === null || (isObj(v) && Object.keys(v).length === 0)) return { kind, kinds: [...PII_KINDS], name };
+      if (!Array.isArray(v) || v.length === 0 || !v.every((k) => (PII_KINDS as readonly string[]).includes(k as string))) { c.add(p, `no_pii takes {} (every detector) or a list of: ${PII_KINDS.join(', ')}`); return undefined; }
+      return { kind, kinds: v as PiiKind[], name };
+    }
+    case 'fuzzy': case 'max_wer': {
+      checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
+      const [textKey, numKey] = kind === 'fuzzy' ? ['text', 'min'] : ['expected', 'max'];
+      if (!isObj(v)) { c.add(p, `${kind} must be a map: { ${textKey}: "...", ${numKey}: 0.8 }`); return undefined; }
+      checkKeys(c, p, v, [textKey, numKey], `a ${kind} assertion`);
+      if (typeof v[textKey] !== 'string' || (v[textKey] as string).trim() === '') { c.add([...p, textKey], `${kind}.${textKey} must be a non-empty string`); return undefined; }
+      const n = v[numKey] ?? (kind === 'fuzzy' ? 0.8 : 0.2);
+      if (typeof n !== 'number' || n < 0 || n > 1) { c.add([...p, numKey], `${kind}.${numKey} must be a number from 0 to 1`); return undefined; }
+      return kind === 'fuzzy' ? { kind, text: v.text as string, min: n, name } : { kind, expected: v.expected as string, max: n, name };
     }
     case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': {
       checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
@@ -472,6 +495,8 @@ export function expectedPhrases(j: JourneyV1): string[] {
   const out = new Set<string>();
   const walk = (a: Assertion) => {
     if (a.kind === 'equals' || a.kind === 'contains') out.add(a.value);
+    if (a.kind === 'fuzzy') out.add(a.text);
+    if (a.kind === 'max_wer') out.add(a.expected);
     if (a.kind === 'any_of') a.of.forEach(walk);
   };
   for (const s of j.steps) if (s.kind === 'expect') s.assertions.forEach(walk);

@@ -5,3 +5,4 @@ export {
 export { journeyJsonSchema } from './schema.ts';
 export { evaluateAssertion, describeAssertion, type ChatReply, type AssertionResult } from './assertions.ts';
 export { runJourney, type ChatSession, type CheckContext, type SendOptions, type EmitFn, type RunJourneyOptions, type RunSummary } from './runner.ts';
+export { detectPii, luhnValid, spokenDigitsToText, PII_KINDS, PII_DETECTORS_VERSION, type PiiKind, type PiiFinding } from './pii.ts';

@@ -4,6 +4,7 @@
  * two in agreement on the example journeys and on bad inputs.
  */
 import { ASSERTION_KINDS, STEP_KINDS } from './format.ts';
+import { PII_KINDS } from './pii.ts';
 
 export function journeyJsonSchema(): Record<string, unknown> {
   const text = { type: ['string', 'number'] };
@@ -29,6 +30,9 @@ export function journeyJsonSchema(): Record<string, unknown> {
       { type: 'object', required: ['max_latency_ms'], additionalProperties: false, properties: { max_latency_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
       { type: 'object', required: ['max_first_token_ms'], additionalProperties: false, properties: { max_first_token_ms: { type: 'number', exclusiveMinimum: 0 }, ...named } },
       { type: 'object', required: ['status'], additionalProperties: false, properties: { status: { type: 'integer', minimum: 100, maximum: 599, description: 'the HTTP status of an http step\'s response' }, ...named } },
+      { type: 'object', required: ['no_pii'], additionalProperties: false, properties: { no_pii: { oneOf: [{ type: ['object', 'null', 'boolean'], maxProperties: 0 }, { type: 'array', minItems: 1, items: { enum: [...PII_KINDS] } }], description: 'no PII/PCI in the reply: {} for every detector, or a list' }, ...named } },
+      { type: 'object', required: ['fuzzy'], additionalProperties: false, properties: { fuzzy: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', minLength: 1 }, min: { type: 'number', minimum: 0, maximum: 1 } } }, ...named } },
+      { type: 'object', required: ['max_wer'], additionalProperties: false, properties: { max_wer: { type: 'object', required: ['expected'], additionalProperties: false, properties: { expected: { type: 'string', minLength: 1 }, max: { type: 'number', minimum: 0, maximum: 1 } } }, ...named } },
       { type: 'object', required: ['max_barge_in_ms'], additionalProperties: false, properties: { max_barge_in_ms: { type: 'number', exclusiveMinimum: 0, description: 'voice: the far end stops talking within this many ms of the caller barging in' }, ...named } },
     ],
   };
