@@ -154,7 +154,7 @@ export type RunEventBody =
   | { kind: 'step_finished'; stepIndex: number; stepKind: string; verdict: Verdict; durationMs: number; errorCode?: string; errorMessage?: string }
   | { kind: 'timing'; stepIndex: number; timing: LayerTiming }
   | { kind: 'transcript'; stepIndex: number; speaker: 'caller' | 'bot'; text: string; structured?: unknown }
-  | { kind: 'assertion'; stepIndex: number; assertion: string; verdict: Verdict; expected: string; actual: string; message: string }
+  | { kind: 'assertion'; stepIndex: number; assertion: string; verdict: Verdict; expected: string; actual: string; message: string; /** What backs the verdict (e.g. an LLM judge's model, prompt hash and raw samples). */ evidence?: unknown }
   | { kind: 'artifact'; stepIndex: number; name: string; sha256: string; bytes: number; mediaType: string }
   | { kind: 'run_finished'; verdict: Verdict; durationMs: number; errorCode?: string; errorMessage?: string; stepsPassed: number; stepsFailed: number };
 
@@ -184,7 +184,7 @@ export function runEventToWire(e: RunEvent): WireRunEvent {
     case 'transcript':
       return { ...head, transcript: { stepIndex: b.stepIndex, speaker: b.speaker, text: b.text, structuredJson: b.structured === undefined ? '' : JSON.stringify(b.structured) } };
     case 'assertion':
-      return { ...head, assertion: { stepIndex: b.stepIndex, assertion: b.assertion, verdict: verdictToWire(b.verdict), expected: b.expected, actual: b.actual, message: b.message } };
+      return { ...head, assertion: { stepIndex: b.stepIndex, assertion: b.assertion, verdict: verdictToWire(b.verdict), expected: b.expected, actual: b.actual, message: b.message, evidenceJson: b.evidence === undefined ? '' : JSON.stringify(b.evidence) } };
     case 'artifact':
       return { ...head, artifact: { stepIndex: b.stepIndex, name: b.name, sha256: b.sha256, bytes: b.bytes, mediaType: b.mediaType } };
     case 'run_finished':
@@ -237,7 +237,11 @@ export function runEventFromWire(w: WireRunEventOut): RunEvent {
     }
     case 'assertion': {
       const b = w.assertion!;
-      return { ...head, body: { kind: 'assertion', stepIndex: b.stepIndex, assertion: b.assertion, verdict: wireVerdict(b.verdict, 'assertion.verdict'), expected: b.expected, actual: b.actual, message: b.message } };
+      let evidence: unknown;
+      if (b.evidenceJson) {
+        try { evidence = JSON.parse(b.evidenceJson); } catch { throw invalid('assertion.evidence_json', 'assertion evidence_json is not JSON'); }
+      }
+      return { ...head, body: { kind: 'assertion', stepIndex: b.stepIndex, assertion: b.assertion, verdict: wireVerdict(b.verdict, 'assertion.verdict'), expected: b.expected, actual: b.actual, message: b.message, ...(evidence === undefined ? {} : { evidence }) } };
     }
     case 'artifact': {
       const b = w.artifact!;

@@ -46,6 +46,7 @@ export function describeAssertion(a: Assertion): string {
     case 'status': return `status ${a.value}`;
     case 'no_pii': return a.kinds.length === 7 ? 'no_pii' : `no_pii ${a.kinds.join(', ')}`;
     case 'fuzzy': return `fuzzy ${JSON.stringify(a.text.length > 60 ? `${a.text.slice(0, 60)}…` : a.text)} >= ${a.min}`;
+    case 'judge': return `judge ${JSON.stringify(a.rubric.length > 60 ? `${a.rubric.slice(0, 60)}…` : a.rubric)}`;
     case 'max_wer': return `max_wer ${a.max} vs ${JSON.stringify(a.expected.length > 60 ? `${a.expected.slice(0, 60)}…` : a.expected)}`;
   }
 }
@@ -127,6 +128,9 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
       const wer = wordErrorRate(a.expected, heard).rate;
       return result(a, wer <= a.max, `WER <= ${a.max}`, `${wer.toFixed(3)}: ${heard}`, `WER ${wer.toFixed(3)} against the expected text is over ${a.max}`);
     }
+    case 'judge':
+      // Asynchronous: the runner asks the configured judge (see CheckContext.judge).
+      return { assertion: describeAssertion(a), verdict: 'inconclusive', expected: a.rubric, actual: '', message: 'an LLM judge is evaluated by the runner' };
     case 'max_first_token_ms': {
       const pass = reply.timeToFirstTokenMs <= a.limitMs;
       return result(a, pass, `<= ${a.limitMs} ms`, `${reply.timeToFirstTokenMs.toFixed(1)} ms`, `first token took ${reply.timeToFirstTokenMs.toFixed(1)} ms, over the ${a.limitMs} ms limit`);

@@ -96,6 +96,22 @@ describe('cross-system checks (http and capture steps)', () => {
     expect(summary.errorMessage).toContain('{{vars.crm}}');
   });
 
+  it('asks the configured judge with the conversation so far, keeps its evidence, and is inconclusive without one', async () => {
+    const asked: unknown[] = [];
+    const judge: CheckContext['judge'] = async (input, o) => {
+      asked.push({ ...input, samples: o.samples });
+      return { verdict: 'fail', score: 0.2, rationale: 'it quotes a reference number it was not asked for', evidence: { model: 'm', promptSha256: 'abc' } };
+    };
+    const yaml = journey(['say: "i lost my card"', 'expect: { judge: { rubric: "The reply must only confirm the card is blocked.", samples: 5 } }']);
+    const { summary, assertions } = await run(yaml, { judge });
+    expect(summary.verdict).toBe('fail');
+    expect(asked).toEqual([{ rubric: 'The reply must only confirm the card is blocked.', conversation: [{ speaker: 'caller', text: 'i lost my card' }, { speaker: 'bot', text: 'you said i lost my card; your reference is REF-7781' }], samples: 5 }]);
+    expect(assertions[0]).toMatchObject({ verdict: 'fail', actual: 'fail (score 0.20): it quotes a reference number it was not asked for', evidence: { model: 'm', promptSha256: 'abc' } });
+    const without = await run(yaml, {});
+    expect(without.summary.verdict).toBe('inconclusive');
+    expect(without.assertions[0]!.message).toContain('VIGIL_JUDGE_BASE_URL');
+  });
+
   it.each([
     ['say: "hi {{nobody}}"', 'steps[0].say', 'not known here'],
     ['say: "my pin is {{secrets.pin}}"', 'steps[0].say', 'secrets may only go into http headers and body'],
@@ -106,6 +122,8 @@ describe('cross-system checks (http and capture steps)', () => {
     ['http: { url: "http://crm/x", expect: { status: 99 } }', 'steps[0].http.expect.status', 'from 100 to 599'],
     ['capture: { as: x, jsonpath: "$.a" }', 'steps[0].capture', 'no say or http step comes before it'],
     ['capture: { as: 1x, regex: "a" }', 'steps[0].capture.as', 'variable name'],
+    ['expect: { any_of: [{ judge: "a rubric that is long enough" }, "x"] }', 'steps[0].expect.any_of', 'cannot sit inside any_of'],
+    ['expect: { judge: { rubric: "short" } }', 'steps[0].expect.judge.rubric', 'at least 10'],
   ])('refuses %s at %s', (step, field, message) => {
     let err: { details?: { issues?: Array<{ field: string; message: string }> } } | undefined;
     try { parseJourney(journey([step, 'say: "hello"'])); } catch (e) { err = e as typeof err; }

@@ -39,7 +39,7 @@ export const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-
 const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id'];
 type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer'] as const;
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
 export const CHANNEL_FAMILIES = ['chat', 'voice'] as const;
 
@@ -56,7 +56,12 @@ export type Assertion =
   /** The reply says about `text`: word similarity (1 − WER after normalisation v1) of at least `min`. */
   | { kind: 'fuzzy'; text: string; min: number; name?: string }
   /** Voice: what was heard (the raw transcript) is within `max` word error rate of `expected`. */
-  | { kind: 'max_wer'; expected: string; max: number; name?: string };
+  | { kind: 'max_wer'; expected: string; max: number; name?: string }
+  /**
+   * An LLM judge reads the conversation so far and decides whether the last reply meets `rubric`, by majority
+   * of `samples`; `inconclusive` when no judge is configured or reachable, never `pass`.
+   */
+  | { kind: 'judge'; rubric: string; samples: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
 
@@ -218,6 +223,7 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       checkKeys(c, path, raw, ['any_of', 'name'], 'an any_of assertion');
       if (!Array.isArray(v) || v.length === 0) { c.add(p, 'any_of must be a non-empty list of assertions (or strings, meaning contains)'); return undefined; }
       const of = v.map((x, i) => parseAssertion(c, [...p, i], x));
+      if (of.some((x) => x?.kind === 'judge')) { c.add(p, 'a judge cannot sit inside any_of; give it its own expect'); return undefined; }
       return of.every((x) => x) ? { kind, of: of as Assertion[], name } : undefined;
     }
     case 'jsonpath': {
@@ -256,6 +262,16 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       const n = v[numKey] ?? (kind === 'fuzzy' ? 0.8 : 0.2);
       if (typeof n !== 'number' || n < 0 || n > 1) { c.add([...p, numKey], `${kind}.${numKey} must be a number from 0 to 1`); return undefined; }
       return kind === 'fuzzy' ? { kind, text: v.text as string, min: n, name } : { kind, expected: v.expected as string, max: n, name };
+    }
+    case 'judge': {
+      checkKeys(c, path, raw, ['judge', 'name'], 'a judge assertion');
+      const o = typeof v === 'string' ? { rubric: v } : v;
+      if (!isObj(o)) { c.add(p, 'judge must be the rubric text, or { rubric: "...", samples: 3 }'); return undefined; }
+      checkKeys(c, p, o, ['rubric', 'samples'], 'a judge assertion');
+      if (typeof o.rubric !== 'string' || o.rubric.trim().length < 10) { c.add([...p, 'rubric'], 'judge.rubric must say what a good reply does (at least 10 characters)'); return undefined; }
+      const samples = o.samples ?? 3;
+      if (typeof samples !== 'number' || !Number.isInteger(samples) || samples < 1 || samples > 15) { c.add([...p, 'samples'], 'judge.samples must be a whole number from 1 to 15 (odd numbers avoid ties)'); return undefined; }
+      return { kind, rubric: o.rubric, samples, name };
     }
     case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': {
       checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
@@ -458,6 +474,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     if (raw.assertions !== undefined) {
       if (!Array.isArray(raw.assertions)) c.add(['assertions'], 'assertions must be a list');
       else assertions = parseAssertions(c, ['assertions'], raw.assertions) ?? [];
+      assertions.forEach((a, i) => { if (a.kind === 'judge') c.add(['assertions', i, 'judge'], 'a judge goes in an expect step (after the reply it judges), not in the journey-wide assertions'); });
     }
     if (c.issues.length === 0) {
       journey = {

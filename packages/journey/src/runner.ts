@@ -7,8 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { worstVerdict, type LayerTiming, type RunEventBody, type Verdict } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { JSONPath } from 'jsonpath-plus';
-import { appliesTo, evaluateAssertion, type AssertionResult, type ChatReply } from './assertions.ts';
-import { TEMPLATE_PATTERN, type JourneyV1, type Step } from './format.ts';
+import { appliesTo, describeAssertion, evaluateAssertion, type AssertionResult, type ChatReply } from './assertions.ts';
+import { TEMPLATE_PATTERN, type Assertion, type JourneyV1, type Step } from './format.ts';
 
 export interface SendOptions {
   /** Aborted on step timeout or run cancellation; the driver must stop waiting when it fires. */
@@ -53,6 +53,10 @@ export interface CheckContext {
   /** Origins (scheme://host:port) http steps may call: the target's config.httpAllow. */
   httpAllow?: readonly string[];
   fetch?: typeof fetch;
+  /** The LLM judge for `judge` assertions (the probe builds it from VIGIL_JUDGE_*); absent: they are inconclusive. */
+  judge?: (input: { rubric: string; conversation: Array<{ speaker: 'caller' | 'bot'; text: string }> }, o: { samples: number; signal: AbortSignal }) => Promise<{
+    verdict: 'pass' | 'fail' | 'inconclusive'; score: number | null; rationale: string; evidence: unknown;
+  }>;
 }
 
 const MAX_HTTP_BODY_CHARS = 1_000_000;
@@ -127,8 +131,17 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     error = toVigilError(e);
   }
 
+  const conversation: Array<{ speaker: 'caller' | 'bot'; text: string }> = [];
+  const judgeReply = async (a: Extract<Assertion, { kind: 'judge' }>): Promise<AssertionResult & { evidence?: unknown }> => {
+    const label = describeAssertion(a);
+    if (!checks.judge) return { assertion: label, verdict: 'inconclusive', expected: a.rubric, actual: '', message: 'no LLM judge is configured on this probe (VIGIL_JUDGE_BASE_URL, VIGIL_JUDGE_MODEL)' };
+    const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric: a.rubric, conversation: [...conversation] }, { samples: a.samples, signal }));
+    const score = o.score === null ? '' : ` (score ${o.score.toFixed(2)})`;
+    return { assertion: label, verdict: o.verdict, expected: a.rubric, actual: `${o.verdict}${score}: ${o.rationale}`, message: o.verdict === 'pass' ? 'ok' : o.rationale, evidence: o.evidence };
+  };
   const replied = async (i: number, reply: ChatReply) => {
     lastReply = reply;
+    conversation.push({ speaker: 'bot', text: reply.text });
     await emit({ kind: 'transcript', stepIndex: i, speaker: 'bot', text: reply.text, structured: reply.structured });
     const timings = reply.timings ?? [{ layer: 'chat_turn' as const, timeToFirstTokenMs: reply.timeToFirstTokenMs, timeToFullReplyMs: reply.timeToFullReplyMs, streamed: reply.streamed, replyChars: reply.text.length }];
     for (const t of timings) await emit({ kind: 'timing', stepIndex: i, timing: t });
@@ -214,6 +227,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
         case 'say': {
           const text = step.wav ? step.text : await fill(step.text, `steps[${i}].say`, false);
           await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text });
+          conversation.push({ speaker: 'caller', text });
           const s = session;
           if (step.wav && !s.sendAudio) throw unsupported('play recorded audio');
           const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => (step.wav ? s.sendAudio!(step.wav, { signal }) : s.send(text, { signal })));
@@ -248,6 +262,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
           const s = session;
           if (!s.bargeIn) throw unsupported('barge in');
           await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: step.text });
+          conversation.push({ speaker: 'caller', text: step.text });
           const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.bargeIn!(step.text, step.afterMs, { signal }));
           stepVerdicts.push(...(await replied(i, reply)));
           break;
@@ -278,7 +293,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
         case 'expect': {
           for (const a of step.assertions) {
             const r = lastReply
-              ? evaluateAssertion(a, lastReply)
+              ? (a.kind === 'judge' ? await judgeReply(a) : evaluateAssertion(a, lastReply))
               : { assertion: a.kind, verdict: 'error' as const, expected: '', actual: '', message: 'no reply to check: no say step has run' };
             stepVerdicts.push(r.verdict);
             await emit({ kind: 'assertion', stepIndex: i, ...r });

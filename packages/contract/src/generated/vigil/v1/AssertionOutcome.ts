@@ -9,6 +9,10 @@ export interface AssertionOutcome {
   'expected'?: (string);
   'actual'?: (string);
   'message'?: (string);
+  /**
+   * What backs the verdict, as JSON (an LLM judge: model, prompt hash, samples with their raw responses).
+   */
+  'evidenceJson'?: (string);
 }
 
 export interface AssertionOutcome__Output {
@@ -18,4 +22,8 @@ export interface AssertionOutcome__Output {
   'expected': (string);
   'actual': (string);
   'message': (string);
+  /**
+   * What backs the verdict, as JSON (an LLM judge: model, prompt hash, samples with their raw responses).
+   */
+  'evidenceJson': (string);
 }

@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { lastBotReply, startTestJudgeServer } from '../../../tests/support/judge-server.ts';
+import { calibrate, cohensKappa } from './calibrate.ts';
+import { LlmJudge } from './judge.ts';
+import { wilsonInterval } from './stats.ts';
+
+const conversation = (reply: string) => [{ speaker: 'caller' as const, text: 'what are the fees?' }, { speaker: 'bot' as const, text: reply }];
+const RUBRIC = 'The reply must not invent fees: the standard account has no monthly fee.';
+
+describe('LLM judge against a local OpenAI-compatible server', async () => {
+  let answers: Array<string | { status: number }> = [];
+  const srv = await startTestJudgeServer(() => answers.shift() ?? { status: 500 });
+  afterAll(() => srv.close());
+  const verdict = (v: 'pass' | 'fail', score = v === 'pass' ? 0.9 : 0.1) => JSON.stringify({ verdict: v, score, rationale: `it ${v}es` });
+
+  it('asks at temperature 0 with a JSON schema, takes the majority of the samples and keeps the evidence', async () => {
+    answers = [verdict('pass'), verdict('fail'), verdict('pass')];
+    srv.asked.length = 0;
+    const j = new LlmJudge({ baseUrl: srv.baseUrl, model: 'judge-model', samples: 3 });
+    const o = await j.judge({ rubric: RUBRIC, conversation: conversation('There is no monthly fee.') });
+    expect(o).toMatchObject({ verdict: 'pass', votes: { pass: 2, fail: 1, invalid: 0 }, passAll: false, model: 'judge-model', cached: false });
+    expect(o.score).toBeCloseTo((0.9 + 0.1 + 0.9) / 3, 6);
+    expect(o.promptSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(o.samples.map((s) => s.raw)).toEqual([verdict('pass'), verdict('fail'), verdict('pass')]);
+    expect(srv.asked).toHaveLength(3);
+    expect(srv.asked[0]).toMatchObject({ model: 'judge-model', temperature: 0, response_format: { type: 'json_schema' } });
+    expect(lastBotReply(srv.asked[0]!)).toBe('There is no monthly fee.');
+  });
+
+  it('answers the same judgement from its cache', async () => {
+    answers = [verdict('fail')];
+    const j = new LlmJudge({ baseUrl: srv.baseUrl, model: 'judge-model', samples: 1 });
+    const first = await j.judge({ rubric: RUBRIC, conversation: conversation('A monthly fee of $12.') });
+    const n = srv.asked.length;
+    const again = await j.judge({ rubric: RUBRIC, conversation: conversation('A monthly fee of $12.') });
+    expect(srv.asked).toHaveLength(n);
+    expect(again).toMatchObject({ verdict: 'fail', cached: true, promptSha256: first.promptSha256 });
+  });
+
+  it('is inconclusive, never pass, when the judge is unreachable, answers out of shape, or splits evenly', async () => {
+    const dead = new LlmJudge({ baseUrl: 'http://127.0.0.1:9/v1', model: 'm', samples: 1 });
+    expect(await dead.judge({ rubric: RUBRIC, conversation: conversation('x') })).toMatchObject({ verdict: 'inconclusive', rationale: expect.stringContaining('could not be reached') });
+    answers = ['yes it is fine', '{"verdict": "maybe"}'];
+    const j = new LlmJudge({ baseUrl: srv.baseUrl, model: 'm', samples: 2 });
+    expect(await j.judge({ rubric: RUBRIC, conversation: conversation('y') })).toMatchObject({ verdict: 'inconclusive', votes: { invalid: 2 } });
+    answers = [verdict('pass'), verdict('fail')];
+    expect(await j.judge({ rubric: RUBRIC, conversation: conversation('z') })).toMatchObject({ verdict: 'inconclusive', rationale: 'the samples split 1–1' });
+  });
+});
+
+describe('statistics', () => {
+  it('Wilson interval', () => {
+    const w = wilsonInterval(8, 10);
+    expect(w.low).toBeCloseTo(0.4902, 3);
+    expect(w.high).toBeCloseTo(0.9433, 3);
+    expect(wilsonInterval(10, 10).high).toBe(1);
+    expect(wilsonInterval(10, 10).low).toBeCloseTo(0.7225, 3);
+    expect(wilsonInterval(0, 0)).toEqual({ rate: 0, low: 0, high: 1 });
+  });
+
+  it("Cohen's kappa", () => {
+    // 50 items: a says yes 25 (b yes 20, no 5), a says no 25 (b yes 10, no 15): po 0.7, pe 0.5 → 0.4.
+    const a = [...Array(25).fill('y'), ...Array(25).fill('n')];
+    const b = [...Array(20).fill('y'), ...Array(5).fill('n'), ...Array(10).fill('y'), ...Array(15).fill('n')];
+    expect(cohensKappa(a, b)).toBeCloseTo(0.4, 10);
+    expect(cohensKappa(['a', 'b'], ['a', 'b'])).toBe(1);
+  });
+
+  it('calibration counts agreement, the confusion matrix and the disagreements', async () => {
+    const fake = { judge: async (i: { conversation: Array<{ text: string }> }) => ({ verdict: (i.conversation.at(-1)!.text.includes('fee of') ? 'fail' : 'pass') as 'pass' | 'fail', rationale: 'r' }) };
+    const c = await calibrate(fake as never, RUBRIC, [
+      { id: 'a', label: 'pass', conversation: conversation('no monthly fee') },
+      { id: 'b', label: 'fail', conversation: conversation('a monthly fee of $12') },
+      { id: 'c', label: 'fail', conversation: conversation('twelve dollars every month') },
+      { id: 'd', label: 'pass', conversation: conversation('transfers cost $5') },
+    ]);
+    expect(c).toMatchObject({ n: 4, accuracy: 0.75, confusion: { pass: { pass: 2, fail: 0, inconclusive: 0 }, fail: { pass: 1, fail: 1, inconclusive: 0 } }, disagreements: [{ id: 'c', label: 'fail', verdict: 'pass' }] });
+    expect(c.kappa).toBeCloseTo(0.5, 10);
+  });
+});
