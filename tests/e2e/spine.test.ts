@@ -9,6 +9,7 @@ import { EXAMPLE_JOURNEYS_DIR } from '@vigil/refbot';
 import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
 import { waitFor } from '../support/services.ts';
 import { spawnVigil } from '../support/processes.ts';
+import { startTestJudgeServer } from '../support/judge-server.ts';
 
 describe('plane → NATS → probe → chat journey → gRPC → Postgres', () => {
   let s: Stack;
@@ -120,5 +121,41 @@ describe('plane → NATS → probe → chat journey → gRPC → Postgres', () =
     const bad = spawnVigil(['runs', 'show', 'no-such-run'], env, 'cli-runs-show-missing');
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/error VIGIL_E_NOT_FOUND: no run no-such-run/);
+  });
+
+  it('keeps the judge\'s evidence through gRPC and Postgres, and reports pass rates with Wilson intervals, flaky assertions marked', async () => {
+    // A stand-in judge that alternates its verdict: its assertion is flaky by construction.
+    let calls = 0;
+    const judge = await startTestJudgeServer(() => JSON.stringify({ verdict: calls++ % 2 === 0 ? 'pass' : 'fail', score: 0.5, rationale: 'alternating stand-in' }));
+    try {
+      await s.api('POST', '/v1/targets', CHAT_TARGET(s.bot)); // 201, or 409 when the first test made it
+      await s.spawnProbe('probe-spine-judge', 'eu-judge', { VIGIL_JUDGE_BASE_URL: judge.baseUrl, VIGIL_JUDGE_MODEL: 'alternating', VIGIL_JUDGE_SAMPLES: '1', VIGIL_JUDGE_CACHE: 'off' });
+      const yaml = ['version: 1', 'name: judged-fees', 'channel: chat', 'settings: { stop_on_failure: false }', 'steps:', '  - say: What are the fees?',
+        '  - expect: [{ contains: "no monthly fee" }, { judge: "The reply must state the fees truthfully and completely." }]'].join('\n');
+      expect((await s.api('POST', '/v1/journeys', yaml, 'application/yaml')).status).toBe(201);
+      const verdicts: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const run = await s.api<{ id: string }>('POST', '/v1/runs', { journey: 'judged-fees', target: 'refbot-openai', region: 'eu-judge' });
+        const d = await s.waitForRun(run.body.id);
+        verdicts.push(d.run.verdict!);
+        if (i === 0) {
+          const judged = d.events.find((e) => e.kind === 'assertion' && String(e.body.assertion).startsWith('judge'))!;
+          expect(judged.body.evidence, JSON.stringify(judged.body)).toMatchObject({ judge: 'llm', model: 'alternating', votes: { pass: 1, fail: 0, invalid: 0 }, samples: [expect.objectContaining({ verdict: 'pass' })] });
+        }
+      }
+      expect(verdicts).toEqual(['pass', 'fail', 'pass', 'fail']);
+      const rates = await s.api<{ groups: Array<{ journey: string; region: string; runs: number; pass: number; passRate: number; wilson95: { low: number; high: number }; assertions: Array<{ assertion: string; n: number; pass: number; stability: string }> }> }>('GET', '/v1/stats/pass-rates?journey=judged-fees');
+      expect(rates.status).toBe(200);
+      const g = rates.body.groups[0]!;
+      expect(g).toMatchObject({ journey: 'judged-fees', region: 'eu-judge', runs: 4, pass: 2, passRate: 0.5 });
+      expect(g.wilson95.low).toBeCloseTo(0.15, 2);
+      expect(g.wilson95.high).toBeCloseTo(0.85, 2);
+      expect(g.assertions).toEqual([
+        expect.objectContaining({ assertion: 'contains "no monthly fee"', n: 4, pass: 4, stability: 'stable_pass' }),
+        expect.objectContaining({ assertion: 'judge "The reply must state the fees truthfully and completely."', n: 4, pass: 2, stability: 'flaky' }),
+      ]);
+    } finally {
+      await judge.close();
+    }
   });
 });

@@ -61,7 +61,7 @@ export type Assertion =
    * An LLM judge reads the conversation so far and decides whether the last reply meets `rubric`, by majority
    * of `samples`; `inconclusive` when no judge is configured or reachable, never `pass`.
    */
-  | { kind: 'judge'; rubric: string; samples: number; name?: string };
+  | { kind: 'judge'; rubric: string; /** Absent: the judge's configured default (VIGIL_JUDGE_SAMPLES, else 3). */ samples?: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
 
@@ -269,9 +269,9 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       if (!isObj(o)) { c.add(p, 'judge must be the rubric text, or { rubric: "...", samples: 3 }'); return undefined; }
       checkKeys(c, p, o, ['rubric', 'samples'], 'a judge assertion');
       if (typeof o.rubric !== 'string' || o.rubric.trim().length < 10) { c.add([...p, 'rubric'], 'judge.rubric must say what a good reply does (at least 10 characters)'); return undefined; }
-      const samples = o.samples ?? 3;
-      if (typeof samples !== 'number' || !Number.isInteger(samples) || samples < 1 || samples > 15) { c.add([...p, 'samples'], 'judge.samples must be a whole number from 1 to 15 (odd numbers avoid ties)'); return undefined; }
-      return { kind, rubric: o.rubric, samples, name };
+      const samples = o.samples;
+      if (samples !== undefined && (typeof samples !== 'number' || !Number.isInteger(samples) || samples < 1 || samples > 15)) { c.add([...p, 'samples'], 'judge.samples must be a whole number from 1 to 15 (odd numbers avoid ties)'); return undefined; }
+      return { kind, rubric: o.rubric, ...(samples !== undefined ? { samples } : {}), name };
     }
     case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': {
       checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);

@@ -54,7 +54,7 @@ export interface CheckContext {
   httpAllow?: readonly string[];
   fetch?: typeof fetch;
   /** The LLM judge for `judge` assertions (the probe builds it from VIGIL_JUDGE_*); absent: they are inconclusive. */
-  judge?: (input: { rubric: string; conversation: Array<{ speaker: 'caller' | 'bot'; text: string }> }, o: { samples: number; signal: AbortSignal }) => Promise<{
+  judge?: (input: { rubric: string; conversation: Array<{ speaker: 'caller' | 'bot'; text: string }> }, o: { samples?: number; signal: AbortSignal }) => Promise<{
     verdict: 'pass' | 'fail' | 'inconclusive'; score: number | null; rationale: string; evidence: unknown;
   }>;
 }
@@ -135,7 +135,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
   const judgeReply = async (a: Extract<Assertion, { kind: 'judge' }>): Promise<AssertionResult & { evidence?: unknown }> => {
     const label = describeAssertion(a);
     if (!checks.judge) return { assertion: label, verdict: 'inconclusive', expected: a.rubric, actual: '', message: 'no LLM judge is configured on this probe (VIGIL_JUDGE_BASE_URL, VIGIL_JUDGE_MODEL)' };
-    const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric: a.rubric, conversation: [...conversation] }, { samples: a.samples, signal }));
+    const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric: a.rubric, conversation: [...conversation] }, { ...(a.samples !== undefined ? { samples: a.samples } : {}), signal }));
     const score = o.score === null ? '' : ` (score ${o.score.toFixed(2)})`;
     return { assertion: label, verdict: o.verdict, expected: a.rubric, actual: `${o.verdict}${score}: ${o.rationale}`, message: o.verdict === 'pass' ? 'ok' : o.rationale, evidence: o.evidence };
   };

@@ -1,3 +1,2 @@
 export { LlmJudge, judgeFromEnv, JUDGE_PROMPT_VERSION, JUDGE_SYSTEM_PROMPT, type JudgeConfig, type JudgeInput, type JudgeOutcome, type JudgeSample } from './judge.ts';
 export { calibrate, cohensKappa, type LabelledExample, type Calibration } from './calibrate.ts';
-export { wilsonInterval } from './stats.ts';

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { lastBotReply, startTestJudgeServer } from '../../../tests/support/judge-server.ts';
 import { calibrate, cohensKappa } from './calibrate.ts';
-import { LlmJudge } from './judge.ts';
-import { wilsonInterval } from './stats.ts';
+import { judgeFromEnv, LlmJudge } from './judge.ts';
 
 const conversation = (reply: string) => [{ speaker: 'caller' as const, text: 'what are the fees?' }, { speaker: 'bot' as const, text: reply }];
 const RUBRIC = 'The reply must not invent fees: the standard account has no monthly fee.';
@@ -48,16 +47,17 @@ describe('LLM judge against a local OpenAI-compatible server', async () => {
   });
 });
 
-describe('statistics', () => {
-  it('Wilson interval', () => {
-    const w = wilsonInterval(8, 10);
-    expect(w.low).toBeCloseTo(0.4902, 3);
-    expect(w.high).toBeCloseTo(0.9433, 3);
-    expect(wilsonInterval(10, 10).high).toBe(1);
-    expect(wilsonInterval(10, 10).low).toBeCloseTo(0.7225, 3);
-    expect(wilsonInterval(0, 0)).toEqual({ rate: 0, low: 0, high: 1 });
+describe('judge configuration from the environment', () => {
+  it('is absent without an endpoint and refuses half or bad settings, naming the variable', () => {
+    expect(judgeFromEnv({})).toBeUndefined();
+    expect(() => judgeFromEnv({ VIGIL_JUDGE_BASE_URL: 'http://j/v1' })).toThrow(expect.objectContaining({ code: 'VIGIL_E_CONFIG_INVALID', field: 'VIGIL_JUDGE_MODEL' }));
+    expect(() => judgeFromEnv({ VIGIL_JUDGE_BASE_URL: 'http://j/v1', VIGIL_JUDGE_MODEL: 'm', VIGIL_JUDGE_SAMPLES: 'many' })).toThrow(expect.objectContaining({ field: 'VIGIL_JUDGE_SAMPLES' }));
+    expect(() => judgeFromEnv({ VIGIL_JUDGE_BASE_URL: 'http://j/v1', VIGIL_JUDGE_MODEL: 'm', VIGIL_JUDGE_CACHE: 'maybe' })).toThrow(expect.objectContaining({ field: 'VIGIL_JUDGE_CACHE' }));
+    expect(typeof judgeFromEnv({ VIGIL_JUDGE_BASE_URL: 'http://j/v1', VIGIL_JUDGE_MODEL: 'm', VIGIL_JUDGE_SAMPLES: '5', VIGIL_JUDGE_CACHE: 'off' })).toBe('function');
   });
+});
 
+describe('calibration statistics', () => {
   it("Cohen's kappa", () => {
     // 50 items: a says yes 25 (b yes 20, no 5), a says no 25 (b yes 10, no 15): po 0.7, pe 0.5 → 0.4.
     const a = [...Array(25).fill('y'), ...Array(25).fill('n')];

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
+import { VigilError } from '@vigil/errors';
 
 export const JUDGE_PROMPT_VERSION = 1;
 export const JUDGE_SYSTEM_PROMPT = [
@@ -28,8 +29,8 @@ export interface JudgeConfig {
   /** Samples per judgement (majority vote). @default 3 */
   samples?: number;
   timeoutMs?: number;
-  /** Shared across judgements of a process; by default one per judge. */
-  cache?: Map<string, JudgeOutcome>;
+  /** Shared across judgements of a process; by default one per judge; false: ask every time. */
+  cache?: Map<string, JudgeOutcome> | false;
 }
 
 export interface JudgeInput {
@@ -76,12 +77,12 @@ function parseSample(content: string): JudgeSample {
 export class LlmJudge {
   readonly #client: OpenAI;
   readonly #cfg: Required<Omit<JudgeConfig, 'apiKey' | 'cache'>>;
-  readonly #cache: Map<string, JudgeOutcome>;
+  readonly #cache: Map<string, JudgeOutcome> | undefined;
 
   constructor(cfg: JudgeConfig) {
     this.#cfg = { baseUrl: cfg.baseUrl, model: cfg.model, samples: cfg.samples ?? 3, timeoutMs: cfg.timeoutMs ?? 30_000 };
     this.#client = new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'not-needed', maxRetries: 1, timeout: this.#cfg.timeoutMs });
-    this.#cache = cfg.cache ?? new Map();
+    this.#cache = cfg.cache === false ? undefined : cfg.cache ?? new Map();
   }
 
   get model(): string { return this.#cfg.model; }
@@ -95,7 +96,7 @@ export class LlmJudge {
     ].join('\n\n');
     const promptSha256 = createHash('sha256').update(`${JUDGE_SYSTEM_PROMPT}\n\n${user}`).digest('hex');
     const key = createHash('sha256').update(JSON.stringify([this.#cfg.baseUrl, this.#cfg.model, JUDGE_PROMPT_VERSION, promptSha256, k])).digest('hex');
-    const hit = this.#cache.get(key);
+    const hit = this.#cache?.get(key);
     if (hit) return { ...hit, cached: true };
 
     const samples: JudgeSample[] = [];
@@ -128,20 +129,25 @@ export class LlmJudge {
       votes, model: this.#cfg.model, promptVersion: JUDGE_PROMPT_VERSION, promptSha256, samples, cached: false,
     };
     // An unreachable judge is not remembered: the next run asks again.
-    if (unreachable === 0) this.#cache.set(key, outcome);
+    if (unreachable === 0) this.#cache?.set(key, outcome);
     return outcome;
   }
 }
 
 /**
  * The judge a probe (or `vigil run`) uses for `judge` assertions, from its environment: VIGIL_JUDGE_BASE_URL and
- * VIGIL_JUDGE_MODEL (both, or no judge), VIGIL_JUDGE_API_KEY, VIGIL_JUDGE_SAMPLES. One cache per process.
+ * VIGIL_JUDGE_MODEL (both, or no judge), VIGIL_JUDGE_API_KEY, VIGIL_JUDGE_SAMPLES, VIGIL_JUDGE_CACHE=off (ask again
+ * for every run instead of reusing the verdict on identical content; one cache per process otherwise).
  */
-export function judgeFromEnv(env: NodeJS.ProcessEnv = process.env): ((input: JudgeInput, o: { samples: number; signal: AbortSignal }) => Promise<{ verdict: JudgeOutcome['verdict']; score: number | null; rationale: string; evidence: unknown }>) | undefined {
+export function judgeFromEnv(env: NodeJS.ProcessEnv = process.env): ((input: JudgeInput, o: { samples?: number; signal: AbortSignal }) => Promise<{ verdict: JudgeOutcome['verdict']; score: number | null; rationale: string; evidence: unknown }>) | undefined {
   const baseUrl = env.VIGIL_JUDGE_BASE_URL;
   const model = env.VIGIL_JUDGE_MODEL;
+  if (!baseUrl !== !model) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'VIGIL_JUDGE_BASE_URL and VIGIL_JUDGE_MODEL go together', { field: baseUrl ? 'VIGIL_JUDGE_MODEL' : 'VIGIL_JUDGE_BASE_URL', fix: 'set both (an OpenAI-compatible endpoint and its model), or neither' });
   if (!baseUrl || !model) return undefined;
-  const judge = new LlmJudge({ baseUrl, model, ...(env.VIGIL_JUDGE_API_KEY ? { apiKey: env.VIGIL_JUDGE_API_KEY } : {}), ...(env.VIGIL_JUDGE_SAMPLES ? { samples: Number(env.VIGIL_JUDGE_SAMPLES) } : {}) });
+  const samples = env.VIGIL_JUDGE_SAMPLES;
+  if (samples !== undefined && !(Number.isInteger(Number(samples)) && Number(samples) >= 1 && Number(samples) <= 15)) throw new VigilError('VIGIL_E_CONFIG_INVALID', `VIGIL_JUDGE_SAMPLES must be 1..15, got ${samples}`, { field: 'VIGIL_JUDGE_SAMPLES', fix: 'e.g. 3 (odd numbers avoid ties)' });
+  if (env.VIGIL_JUDGE_CACHE !== undefined && env.VIGIL_JUDGE_CACHE !== 'on' && env.VIGIL_JUDGE_CACHE !== 'off') throw new VigilError('VIGIL_E_CONFIG_INVALID', `VIGIL_JUDGE_CACHE must be on or off, got ${env.VIGIL_JUDGE_CACHE}`, { field: 'VIGIL_JUDGE_CACHE', fix: 'off asks the judge again on every run' });
+  const judge = new LlmJudge({ baseUrl, model, ...(env.VIGIL_JUDGE_API_KEY ? { apiKey: env.VIGIL_JUDGE_API_KEY } : {}), ...(env.VIGIL_JUDGE_SAMPLES ? { samples: Number(env.VIGIL_JUDGE_SAMPLES) } : {}), ...(env.VIGIL_JUDGE_CACHE === 'off' ? { cache: false as const } : {}) });
   return async (input, o) => {
     const r = await judge.judge(input, o);
     return {

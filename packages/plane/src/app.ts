@@ -16,6 +16,7 @@ import { targetRoutes } from './routes/targets.ts';
 import { journeyRoutes } from './routes/journeys.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { runRoutes } from './routes/runs.ts';
+import { statsRoutes } from './routes/stats.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { PLANE_VERSION } from './grpc.ts';
 
@@ -126,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(journeyRoutes);
     await api.register(scheduleRoutes);
     await api.register(runRoutes);
+    await api.register(statsRoutes);
     await api.register(probeRoutes);
   }, { prefix: '/v1' });
 

@@ -280,6 +280,38 @@ export class Store {
     });
   }
 
+  /**
+   * Finished runs grouped by journey, target and region, with verdict counts; and every assertion's pass count
+   * over the same runs (the attempt that finished), for pass rates and flaky-assertion detection.
+   */
+  outcomes(f: Omit<RunFilter, 'verdict' | 'status' | 'limit'>): Promise<{
+    runs: Array<{ journey: string; target: string; region: string; runs: number; pass: number; fail: number; error: number; inconclusive: number }>;
+    assertions: Array<{ journey: string; target: string; region: string; assertion: string; n: number; pass: number; fail: number }>;
+  }> {
+    return this.#q(async () => {
+      const where: SQL[] = [eq(runs.status, 'finished')];
+      if (f.journey) where.push(or(eq(journeys.id, f.journey), eq(journeys.name, f.journey))!);
+      if (f.target) where.push(or(eq(targets.id, f.target), eq(targets.name, f.target))!);
+      if (f.region) where.push(eq(runs.region, f.region));
+      if (f.since) where.push(gte(runs.scheduledAt, f.since));
+      if (f.until) where.push(lt(runs.scheduledAt, f.until));
+      const n = (cond?: SQL) => (cond ? sql<number>`(count(*) filter (where ${cond}))::int` : sql<number>`count(*)::int`);
+      const byRun = await this.db.select({
+        journey: journeys.name, target: targets.name, region: runs.region, runs: n(),
+        pass: n(sql`${runs.verdict} = 'pass'`), fail: n(sql`${runs.verdict} = 'fail'`), error: n(sql`${runs.verdict} = 'error'`), inconclusive: n(sql`${runs.verdict} = 'inconclusive'`),
+      }).from(runs).innerJoin(journeys, eq(journeys.id, runs.journeyId)).innerJoin(targets, eq(targets.id, runs.targetId))
+        .where(and(...where)).groupBy(journeys.name, targets.name, runs.region).orderBy(journeys.name, targets.name, runs.region);
+      const assertion = sql<string>`${runEvents.body}->>'assertion'`;
+      const verdict = sql`${runEvents.body}->>'verdict'`;
+      const byAssertion = await this.db.select({
+        journey: journeys.name, target: targets.name, region: runs.region, assertion, n: n(), pass: n(sql`${verdict} = 'pass'`), fail: n(sql`${verdict} = 'fail'`),
+      }).from(runEvents).innerJoin(runs, and(eq(runs.id, runEvents.runId), eq(runs.attempt, runEvents.attempt)))
+        .innerJoin(journeys, eq(journeys.id, runs.journeyId)).innerJoin(targets, eq(targets.id, runs.targetId))
+        .where(and(eq(runEvents.kind, 'assertion'), ...where)).groupBy(journeys.name, targets.name, runs.region, assertion).orderBy(journeys.name, targets.name, runs.region, assertion);
+      return { runs: byRun, assertions: byAssertion };
+    });
+  }
+
   getRun(id: string): Promise<(RunRow & { journeyName: string; targetName: string }) | undefined> {
     return this.#q(async () => {
       const [r] = await this.db.select({ run: runs, journeyName: journeys.name, targetName: targets.name }).from(runs)

@@ -1,0 +1,1 @@
+export { wilsonInterval, classifyAssertion, type AssertionStability } from './wilson.ts';
