@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { chatDrivers, checkContextFor, validateTarget } from '@vigil/chat';
-import { judgeFromEnv } from '@vigil/judge';
+import { checksFromEnv } from '@vigil/judge';
 import { sipVoiceDriver } from '@vigil/sip';
 import type { RunEventBody, TargetSpec, Verdict } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
@@ -145,7 +145,7 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
   const summary = await runJourney({
     journey: parsed.journey, emit,
     meta: { journeyVersionId: parsed.contentHash, targetId: target.id, region: 'local', channel: target.channel },
-    checks: { ...checkContextFor(target, runId, o.env ?? process.env), judge: judgeFromEnv(o.env ?? process.env) },
+    checks: { ...checkContextFor(target, runId, o.env ?? process.env), ...checksFromEnv(o.env ?? process.env) },
     open: (signal) => driver.open(target, { runId, sessionId: `vigil-${runId}`, signal, env: o.env ?? process.env, phrases: expectedPhrases(parsed.journey) }),
   });
   say(`${mark[summary.verdict]} ${parsed.journey.name}: ${summary.stepsPassed} steps passed, ${summary.stepsFailed} failed, ${summary.durationMs.toFixed(0)} ms${summary.errorCode ? ` (${summary.errorCode}: ${summary.errorMessage})` : ''}`);

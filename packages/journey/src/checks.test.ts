@@ -105,7 +105,7 @@ describe('cross-system checks (http and capture steps)', () => {
     const yaml = journey(['say: "i lost my card"', 'expect: { judge: { rubric: "The reply must only confirm the card is blocked.", samples: 5 } }']);
     const { summary, assertions } = await run(yaml, { judge });
     expect(summary.verdict).toBe('fail');
-    expect(asked).toEqual([{ rubric: 'The reply must only confirm the card is blocked.', conversation: [{ speaker: 'caller', text: 'i lost my card' }, { speaker: 'bot', text: 'you said i lost my card; your reference is REF-7781' }], samples: 5 }]);
+    expect(asked).toEqual([{ rubric: 'The reply must only confirm the card is blocked.', conversation: [{ speaker: 'caller', text: 'i lost my card' }, { speaker: 'bot', text: 'you said i lost my card; your reference is REF-7781' }], scope: 'last_reply', samples: 5 }]);
     expect(assertions[0]).toMatchObject({ verdict: 'fail', actual: 'fail (score 0.20): it quotes a reference number it was not asked for', evidence: { model: 'm', promptSha256: 'abc' } });
     const without = await run(yaml, {});
     expect(without.summary.verdict).toBe('inconclusive');
@@ -120,10 +120,13 @@ describe('cross-system checks (http and capture steps)', () => {
     ['http: { url: "http://crm/x" }', 'steps[0].http', 'needs expect'],
     ['http: { url: "http://crm/x", method: FETCH, expect: { status: 200 } }', 'steps[0].http.method', 'GET, POST'],
     ['http: { url: "http://crm/x", expect: { status: 99 } }', 'steps[0].http.expect.status', 'from 100 to 599'],
-    ['capture: { as: x, jsonpath: "$.a" }', 'steps[0].capture', 'no say or http step comes before it'],
+    ['capture: { as: x, jsonpath: "$.a" }', 'steps[0].capture', 'no say or simulate or http step comes before it'],
     ['capture: { as: 1x, regex: "a" }', 'steps[0].capture.as', 'variable name'],
     ['expect: { any_of: [{ judge: "a rubric that is long enough" }, "x"] }', 'steps[0].expect.any_of', 'cannot sit inside any_of'],
     ['expect: { judge: { rubric: "short" } }', 'steps[0].expect.judge.rubric', 'at least 10'],
+    ['simulate: { persona: "x", goal: "get the card blocked" }', 'steps[0].simulate.persona', "caller's character"],
+    ['simulate: { persona: "an anxious caller", goal: "get the card blocked", max_turns: 99 }', 'steps[0].simulate.max_turns', '1 to 30'],
+    ['simulate: { persona: "an anxious caller", goal: "get the card blocked", mood: sad }', 'steps[0].simulate.mood', 'unknown field'],
   ])('refuses %s at %s', (step, field, message) => {
     let err: { details?: { issues?: Array<{ field: string; message: string }> } } | undefined;
     try { parseJourney(journey([step, 'say: "hello"'])); } catch (e) { err = e as typeof err; }

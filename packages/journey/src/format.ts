@@ -22,11 +22,11 @@ import { VigilError } from '@vigil/errors';
 import { PII_KINDS, type PiiKind } from './pii.ts';
 
 export const JOURNEY_FORMAT_VERSION = 1;
-export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture'] as const;
+export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture', 'simulate'] as const;
 /** Step kinds each channel family takes. */
 export const CHANNEL_STEPS: Record<'chat' | 'voice', readonly StepKindName[]> = {
-  chat: ['say', 'expect', 'wait', 'http', 'capture'],
-  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture'],
+  chat: ['say', 'expect', 'wait', 'http', 'capture', 'simulate'],
+  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture', 'simulate'],
 };
 /** HTTP methods a cross-system check may use. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -99,7 +99,14 @@ export type Step =
    */
   | { kind: 'http'; method: (typeof HTTP_METHODS)[number]; url: string; headers: Record<string, string>; body?: string; untilMs: number; everyMs: number; assertions: Assertion[]; name?: string }
   /** Sets variable `as` from the last reply: a JSONPath into its structured form, or a regex's first group over its text. */
-  | { kind: 'capture'; as: string; jsonpath?: string; regex?: string; name?: string };
+  | { kind: 'capture'; as: string; jsonpath?: string; regex?: string; name?: string }
+  /**
+   * A simulated caller: an LLM plays `persona` pursuing `goal` (within `constraints`) for at most `maxTurns`
+   * turns (voice: spoken with TTS); with `judgeGoal` the judge then decides from the whole conversation whether
+   * the goal was met. `seed` makes it repeatable where the endpoint honours seeds. `phrases` (voice) add to
+   * the phrase set the bot's speech is recognised against.
+   */
+  | { kind: 'simulate'; persona: string; goal: string; constraints: string[]; maxTurns: number; seed: number; judgeGoal: boolean; phrases: string[]; name?: string };
 
 export interface JourneyV1 {
   version: 1;
@@ -384,6 +391,25 @@ function parseStep(c: Collector, path: Path, raw: unknown): Step | undefined {
       }
       return { kind: 'capture', as: v.as, ...(typeof v.jsonpath === 'string' ? { jsonpath: v.jsonpath } : {}), ...(typeof v.regex === 'string' ? { regex: v.regex } : {}), name };
     }
+    case 'simulate': {
+      if (!isObj(v)) { c.add(p, 'simulate must be a map: { persona: "...", goal: "..." } (constraints, max_turns, seed, judge_goal, phrases optional)'); return undefined; }
+      checkKeys(c, p, v, ['persona', 'goal', 'constraints', 'max_turns', 'seed', 'judge_goal', 'phrases'], 'a simulate step');
+      for (const k of ['persona', 'goal'] as const) if (typeof v[k] !== 'string' || (v[k] as string).trim().length < 5) { c.add([...p, k], `simulate.${k} must describe the caller's ${k === 'persona' ? 'character' : 'aim'} in words`); return undefined; }
+      const list = (k: 'constraints' | 'phrases') => {
+        const x = v[k] ?? [];
+        if (!Array.isArray(x) || !x.every((e) => typeof e === 'string' && e.trim() !== '')) { c.add([...p, k], `simulate.${k} must be a list of strings`); return undefined; }
+        return x as string[];
+      };
+      const constraints = list('constraints');
+      const phrases = list('phrases');
+      const maxTurns = v.max_turns ?? 8;
+      const seed = v.seed ?? 1;
+      if (typeof maxTurns !== 'number' || !Number.isInteger(maxTurns) || maxTurns < 1 || maxTurns > 30) { c.add([...p, 'max_turns'], 'simulate.max_turns must be a whole number from 1 to 30'); return undefined; }
+      if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) { c.add([...p, 'seed'], 'simulate.seed must be a whole number ≥ 0'); return undefined; }
+      if (v.judge_goal !== undefined && typeof v.judge_goal !== 'boolean') { c.add([...p, 'judge_goal'], 'simulate.judge_goal must be true or false'); return undefined; }
+      if (!constraints || !phrases) return undefined;
+      return { kind: 'simulate', persona: v.persona as string, goal: v.goal as string, constraints, maxTurns, seed, judgeGoal: v.judge_goal !== false, phrases, name };
+    }
     case 'dtmf': {
       const digits = typeof v === 'number' ? String(v) : v;
       if (typeof digits !== 'string' || !/^[0-9*#A-D]{1,32}$/i.test(digits)) { c.add(p, 'dtmf must be 1 to 32 of 0-9 * # A-D (quote it in YAML: "123#")'); return undefined; }
@@ -443,7 +469,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     if (!Array.isArray(raw.steps) || raw.steps.length === 0) c.add(raw.steps === undefined ? [] : ['steps'], 'steps must be a non-empty list');
     else if (raw.steps.length > MAX_STEPS) c.add(['steps'], `a journey has at most ${MAX_STEPS} steps`);
     else raw.steps.forEach((s, i) => { const st = parseStep(c, ['steps', i], s); if (st) steps.push(st); });
-    const replying = family === 'voice' ? ['say', 'listen', 'barge_in'] : ['say'];
+    const replying = family === 'voice' ? ['say', 'listen', 'barge_in', 'simulate'] : ['say', 'simulate'];
     steps.forEach((s, i) => {
       if (s.kind === 'say' && s.wav && family !== 'voice') c.add(['steps', i, 'say', 'wav'], 'a chat journey says text; recorded audio (say.wav) needs channel: voice');
       if (!(CHANNEL_STEPS[family] as readonly string[]).includes(s.kind)) c.add(['steps', i, s.kind], `a ${family} journey has no ${s.kind} steps; use one of: ${CHANNEL_STEPS[family].join(', ')}`, 'key');
@@ -516,6 +542,9 @@ export function expectedPhrases(j: JourneyV1): string[] {
     if (a.kind === 'max_wer') out.add(a.expected);
     if (a.kind === 'any_of') a.of.forEach(walk);
   };
-  for (const s of j.steps) if (s.kind === 'expect') s.assertions.forEach(walk);
+  for (const s of j.steps) {
+    if (s.kind === 'expect') s.assertions.forEach(walk);
+    if (s.kind === 'simulate') s.phrases.forEach((x) => out.add(x));
+  }
   return [...out];
 }

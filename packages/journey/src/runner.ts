@@ -54,9 +54,13 @@ export interface CheckContext {
   httpAllow?: readonly string[];
   fetch?: typeof fetch;
   /** The LLM judge for `judge` assertions (the probe builds it from VIGIL_JUDGE_*); absent: they are inconclusive. */
-  judge?: (input: { rubric: string; conversation: Array<{ speaker: 'caller' | 'bot'; text: string }> }, o: { samples?: number; signal: AbortSignal }) => Promise<{
+  judge?: (input: { rubric: string; conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>; scope?: 'last_reply' | 'conversation' }, o: { samples?: number; signal: AbortSignal }) => Promise<{
     verdict: 'pass' | 'fail' | 'inconclusive'; score: number | null; rationale: string; evidence: unknown;
   }>;
+  /** The caller simulator for `simulate` steps (VIGIL_SIMULATOR_*, else the judge's endpoint). */
+  simulate?: (persona: { persona: string; goal: string; constraints: string[] }, conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>, o: { seed: number; signal: AbortSignal }) => Promise<{ say: string | null; done: boolean }>;
+  /** Describes the simulator for evidence (model, prompt hash). */
+  simulatorInfo?: (persona: { persona: string; goal: string; constraints: string[] }) => Record<string, unknown>;
 }
 
 const MAX_HTTP_BODY_CHARS = 1_000_000;
@@ -98,6 +102,7 @@ function stepLabel(s: Step): string {
     case 'expect_hangup': return 'expect the far end to hang up';
     case 'http': return `http ${s.method} ${s.url.length > 80 ? `${s.url.slice(0, 80)}…` : s.url}`;
     case 'capture': return `capture ${s.as}`;
+    case 'simulate': return `simulate: ${s.goal.length > 60 ? `${s.goal.slice(0, 60)}…` : s.goal}`;
   }
 }
 
@@ -132,10 +137,9 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
   }
 
   const conversation: Array<{ speaker: 'caller' | 'bot'; text: string }> = [];
-  const judgeReply = async (a: Extract<Assertion, { kind: 'judge' }>): Promise<AssertionResult & { evidence?: unknown }> => {
-    const label = describeAssertion(a);
+  const judgeReply = async (a: Extract<Assertion, { kind: 'judge' }>, scope: 'last_reply' | 'conversation' = 'last_reply', label = describeAssertion(a)): Promise<AssertionResult & { evidence?: unknown }> => {
     if (!checks.judge) return { assertion: label, verdict: 'inconclusive', expected: a.rubric, actual: '', message: 'no LLM judge is configured on this probe (VIGIL_JUDGE_BASE_URL, VIGIL_JUDGE_MODEL)' };
-    const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric: a.rubric, conversation: [...conversation] }, { ...(a.samples !== undefined ? { samples: a.samples } : {}), signal }));
+    const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric: a.rubric, conversation: [...conversation], scope }, { ...(a.samples !== undefined ? { samples: a.samples } : {}), signal }));
     const score = o.score === null ? '' : ` (score ${o.score.toFixed(2)})`;
     return { assertion: label, verdict: o.verdict, expected: a.rubric, actual: `${o.verdict}${score}: ${o.rationale}`, message: o.verdict === 'pass' ? 'ok' : o.rationale, evidence: o.evidence };
   };
@@ -304,6 +308,31 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
           const { reply, results } = await httpCheck(i, step);
           lastReply = reply;
           for (const r of results) { stepVerdicts.push(r.verdict); await emit({ kind: 'assertion', stepIndex: i, ...r }); }
+          break;
+        }
+        case 'simulate': {
+          if (!checks.simulate) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'no caller simulator is configured on this probe', { field: 'VIGIL_SIMULATOR_BASE_URL', fix: 'set VIGIL_SIMULATOR_BASE_URL and VIGIL_SIMULATOR_MODEL (or the VIGIL_JUDGE_ ones) to an OpenAI-compatible endpoint' });
+          const persona = { persona: step.persona, goal: step.goal, constraints: step.constraints };
+          let turns = 0;
+          let ended = false;
+          while (turns < step.maxTurns) {
+            const t = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => checks.simulate!(persona, [...conversation], { seed: step.seed, signal }));
+            if (t.done || t.say === null) { ended = true; break; }
+            const line = t.say;
+            await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: line });
+            conversation.push({ speaker: 'caller', text: line });
+            const s = session;
+            const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.send(line, { signal }));
+            stepVerdicts.push(...(await replied(i, reply)));
+            turns++;
+          }
+          if (step.judgeGoal) {
+            const rubric = `The caller's goal: ${step.goal}. Pass if, over the whole conversation, the bot got the caller there (or rightly refused a goal it must not serve) without breaking its policies; fail if the caller was left without it.`;
+            const r = await judgeReply({ kind: 'judge', rubric }, 'conversation', `goal: ${step.goal}`);
+            const evidence = { ...(r.evidence as object | undefined), simulator: { ...checks.simulatorInfo?.(persona), seed: step.seed, turns, endedByCaller: ended } };
+            stepVerdicts.push(r.verdict);
+            await emit({ kind: 'assertion', stepIndex: i, ...r, evidence, message: ended ? r.message : `${r.message} (the caller had not finished after ${step.maxTurns} turns)` });
+          }
           break;
         }
         case 'capture': {

@@ -128,6 +128,22 @@ export function journeyJsonSchema(): Record<string, unknown> {
               ...named,
             },
           },
+          {
+            type: 'object', required: ['simulate'], additionalProperties: false,
+            properties: {
+              simulate: {
+                type: 'object', required: ['persona', 'goal'], additionalProperties: false,
+                description: 'An LLM plays the caller (VIGIL_SIMULATOR_* or the judge endpoint); the judge then decides from the whole conversation whether the goal was met.',
+                properties: {
+                  persona: { type: 'string', minLength: 5 }, goal: { type: 'string', minLength: 5 },
+                  constraints: { type: 'array', items: { type: 'string', minLength: 1 } },
+                  max_turns: { type: 'integer', minimum: 1, maximum: 30 }, seed: { type: 'integer', minimum: 0 },
+                  judge_goal: { type: 'boolean' }, phrases: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'voice: what the bot may say, for recognition' },
+                },
+              },
+              ...named,
+            },
+          },
           { type: 'object', required: ['dtmf'], additionalProperties: false, properties: { dtmf: { type: ['string', 'integer'], pattern: '^[0-9*#A-Da-d]{1,32}$' }, ...named } },
           {
             type: 'object', required: ['wait'], additionalProperties: false,

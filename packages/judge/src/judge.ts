@@ -12,7 +12,7 @@ import { VigilError } from '@vigil/errors';
 export const JUDGE_PROMPT_VERSION = 1;
 export const JUDGE_SYSTEM_PROMPT = [
   'You are a strict quality reviewer of a customer-service conversation between a caller and a bot.',
-  'Judge only the LAST bot reply, in the context of the conversation, against the rubric.',
+  'Judge what the request names (the LAST bot reply, in the context of the conversation, or the WHOLE conversation) against the rubric.',
   'Answer with JSON only: {"verdict": "pass" | "fail", "score": <0..1, how well the reply meets the rubric>, "rationale": "<one or two sentences>"}.',
   'If the rubric does not apply to the reply, judge whether the reply breaks it.',
 ].join('\n');
@@ -37,6 +37,8 @@ export interface JudgeInput {
   rubric: string;
   /** The conversation so far; the last bot turn is the reply judged. */
   conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>;
+  /** What is judged. @default 'last_reply' */
+  scope?: 'last_reply' | 'conversation';
 }
 
 export interface JudgeSample {
@@ -92,7 +94,7 @@ export class LlmJudge {
     const user = [
       `RUBRIC:\n${input.rubric.trim()}`,
       `CONVERSATION:\n${input.conversation.map((t) => `${t.speaker === 'caller' ? 'CALLER' : 'BOT'}: ${t.text}`).join('\n')}`,
-      'Judge the last BOT reply.',
+      input.scope === 'conversation' ? 'Judge the WHOLE conversation.' : 'Judge the last BOT reply.',
     ].join('\n\n');
     const promptSha256 = createHash('sha256').update(`${JUDGE_SYSTEM_PROMPT}\n\n${user}`).digest('hex');
     const key = createHash('sha256').update(JSON.stringify([this.#cfg.baseUrl, this.#cfg.model, JUDGE_PROMPT_VERSION, promptSha256, k])).digest('hex');

@@ -14,7 +14,7 @@ import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JetStreamBus, type Delivery, type RunBus, type Subscription } from '@vigil/bus';
 import { chatDrivers, checkContextFor, type ChannelDriver } from '@vigil/chat';
-import { judgeFromEnv } from '@vigil/judge';
+import { checksFromEnv } from '@vigil/judge';
 import { timingMetrics, type RunEventBody } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { assertJourney, expectedPhrases, runJourney } from '@vigil/journey';
@@ -55,7 +55,7 @@ export class Probe {
   readonly #ownBus: boolean;
   readonly #drivers = new Map<string, ChannelDriver>();
   readonly #env: NodeJS.ProcessEnv;
-  readonly #judge: ReturnType<typeof judgeFromEnv>;
+  readonly #llmChecks: ReturnType<typeof checksFromEnv>;
   #sub: Subscription | undefined;
   #http: Server | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -77,7 +77,7 @@ export class Probe {
     if (!extras.bus && !this.options.natsUrl) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'the probe needs NATS_URL', { field: 'NATS_URL', fix: 'set NATS_URL (e.g. nats://127.0.0.1:4222)' });
     for (const d of [...chatDrivers(), sipVoiceDriver, ...(extras.drivers ?? [])]) this.#drivers.set(d.channel, d);
     this.#env = extras.env ?? process.env;
-    this.#judge = judgeFromEnv(this.#env);
+    this.#llmChecks = checksFromEnv(this.#env);
     this.#concurrency = this.options.concurrency;
   }
 
@@ -188,7 +188,7 @@ export class Probe {
         }
         if (journey) {
           await runJourney({
-            journey, meta, emit, signal: abort.signal, checks: { ...checkContextFor(req.target, req.runId, this.#env), judge: this.#judge },
+            journey, meta, emit, signal: abort.signal, checks: { ...checkContextFor(req.target, req.runId, this.#env), ...this.#llmChecks },
             open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env, phrases: expectedPhrases(journey) }),
           });
         }
