@@ -239,6 +239,22 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
 
+  it('slow CRM writes (crmDelayMs) hold the bot\'s answer back, and a latency assertion trips', async () => {
+    const f = join(dir, 'crm-slow.yaml');
+    writeFileSync(f, ['version: 1', 'name: chat-crm-slow', 'channel: chat', 'steps:', '  - say: i lost my card', '  - expect: [{ contains: blocked your card }, { max_latency_ms: 1000 }]'].join('\n'));
+    const verdicts: string[] = [];
+    for (const faults of [{}, { crmDelayMs: 1500 }]) {
+      await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify(faults) });
+      const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--json'], {}, `refcc-crm-slow-${verdicts.length}`);
+      await p.exited;
+      const out = JSON.parse(p.output()) as Out;
+      verdicts.push(out.verdict);
+      if (verdicts.length === 2) expect(out.events.filter((e) => e.kind === 'assertion' && e.verdict === 'fail').map((e) => e.assertion)).toEqual(['max_latency_ms 1000']);
+    }
+    expect(verdicts).toEqual(['pass', 'fail']);
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+  });
+
   it('policy drift, disclosure variant: from the first conversation the bot leaves out the transfer fee it must state', async () => {
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ policyDrift: { afterCalls: 0, variant: 'disclosure' } }) });
     const f = join(dir, 'disclosure.yaml');
