@@ -101,6 +101,23 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
 
+  it('checks the call\'s quality when it ends (journey-wide min_mos / max_loss_percent / max_jitter_ms)', async () => {
+    const f = join(dir, 'quality.yaml');
+    const verdicts: string[] = [];
+    for (const mos of [4, 4.45]) {
+      writeFileSync(f, ['version: 1', 'name: ivr-quality', 'channel: voice', 'settings: { step_timeout_ms: 15000 }', 'steps:', '  - listen: {}', '  - hangup: {}',
+        'assertions:', `  - min_mos: ${mos}`, '  - max_loss_percent: 1', '  - max_jitter_ms: 30'].join('\n'));
+      const p = spawnVigil(['run', f, '--target', cc.ivrUri, '--json'], {}, `refcc-quality-${mos}`);
+      await p.exited;
+      const out = JSON.parse(p.output()) as Out;
+      verdicts.push(out.verdict);
+      const q = out.events.filter((e) => e.kind === 'assertion').map((e) => `${e.assertion}: ${e.verdict}`);
+      // G.711 on loopback rates about 4.4 (the E-model's ceiling for it), no loss, little jitter.
+      expect(q).toEqual([`min_mos ${mos}: ${mos === 4 ? 'pass' : 'fail'}`, 'max_loss_percent 1: pass', 'max_jitter_ms 30: pass']);
+    }
+    expect(verdicts).toEqual(['pass', 'fail']);
+  });
+
   it('refuses bad fault switches, naming the field', async () => {
     const r = await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ promptDelayMs: { min: 900, max: 100 } }) });
     expect(r.status).toBe(400);

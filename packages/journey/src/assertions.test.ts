@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateAssertion, type ChatReply } from './assertions.ts';
+import { evaluateAssertion, evaluateCallQuality, type ChatReply } from './assertions.ts';
 import type { Assertion } from './format.ts';
 
 const reply = (text: string, structured?: unknown, ms = 100): ChatReply => ({ text, structured, timeToFirstTokenMs: ms / 2, timeToFullReplyMs: ms, streamed: false });
@@ -40,5 +40,13 @@ describe('assertions', () => {
   it('never evaluates script in JSONPath filters', () => {
     const r = evaluateAssertion({ kind: 'jsonpath', path: '$[?(@.constructor.constructor("return process")().exit())]', test: { op: 'exists', value: true } }, reply('', { a: 1 }));
     expect(r.verdict).toBe('fail');
+  });
+
+  it('checks call quality on the end-of-call statistics', () => {
+    const end = { mos: 4.2, lossPercent: 1.5, jitterMs: 12 };
+    expect(evaluateCallQuality({ kind: 'min_mos', limit: 4 }, end)).toMatchObject({ verdict: 'pass', actual: '4.20' });
+    expect(evaluateCallQuality({ kind: 'max_loss_percent', limit: 1 }, end)).toMatchObject({ verdict: 'fail', message: 'packet loss 1.50 % is over 1 %' });
+    expect(evaluateCallQuality({ kind: 'max_jitter_ms', limit: 20 }, end).verdict).toBe('pass');
+    expect(evaluateCallQuality({ kind: 'min_mos', limit: 4 }, undefined).verdict).toBe('error');
   });
 });

@@ -46,6 +46,7 @@ export function describeAssertion(a: Assertion): string {
     case 'status': return `status ${a.value}`;
     case 'no_pii': return a.kinds.length === 7 ? 'no_pii' : `no_pii ${a.kinds.join(', ')}`;
     case 'fuzzy': return `fuzzy ${JSON.stringify(a.text.length > 60 ? `${a.text.slice(0, 60)}…` : a.text)} >= ${a.min}`;
+    case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms': return `${a.kind} ${a.limit}`;
     case 'judge': return `judge ${JSON.stringify(a.rubric.length > 60 ? `${a.rubric.slice(0, 60)}…` : a.rubric)}`;
     case 'max_wer': return `max_wer ${a.max} vs ${JSON.stringify(a.expected.length > 60 ? `${a.expected.slice(0, 60)}…` : a.expected)}`;
   }
@@ -57,6 +58,7 @@ function result(a: Assertion, pass: boolean, expected: string, actual: string, m
 
 /** Whether a journey-wide assertion applies to this reply (max_barge_in_ms only to barge-in replies). */
 export function appliesTo(a: Assertion, reply: ChatReply): boolean {
+  if (a.kind === 'min_mos' || a.kind === 'max_loss_percent' || a.kind === 'max_jitter_ms') return false; // at the call's end
   if (a.kind === 'status') return reply.status !== undefined;
   return a.kind !== 'max_barge_in_ms' || reply.bargeInStopMs !== undefined;
 }
@@ -128,6 +130,8 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
       const wer = wordErrorRate(a.expected, heard).rate;
       return result(a, wer <= a.max, `WER <= ${a.max}`, `${wer.toFixed(3)}: ${heard}`, `WER ${wer.toFixed(3)} against the expected text is over ${a.max}`);
     }
+    case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms':
+      return { assertion: describeAssertion(a), verdict: 'error', expected: String(a.limit), actual: '', message: `${a.kind} is checked at the end of the call (see evaluateCallQuality)` };
     case 'judge':
       // Asynchronous: the runner asks the configured judge (see CheckContext.judge).
       return { assertion: describeAssertion(a), verdict: 'inconclusive', expected: a.rubric, actual: '', message: 'an LLM judge is evaluated by the runner' };
@@ -136,4 +140,15 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
       return result(a, pass, `<= ${a.limitMs} ms`, `${reply.timeToFirstTokenMs.toFixed(1)} ms`, `first token took ${reply.timeToFirstTokenMs.toFixed(1)} ms, over the ${a.limitMs} ms limit`);
     }
   }
+}
+
+/** A call-quality assertion against the call's end-of-call statistics. */
+export function evaluateCallQuality(a: Extract<Assertion, { kind: 'min_mos' | 'max_loss_percent' | 'max_jitter_ms' }>, end: { mos: number; lossPercent: number; jitterMs: number } | undefined): AssertionResult {
+  const label = describeAssertion(a);
+  if (!end) return { assertion: label, verdict: 'error', expected: String(a.limit), actual: 'no call statistics', message: 'the call reported no end-of-call statistics' };
+  const [value, pass, unit, what] = a.kind === 'min_mos' ? [end.mos, end.mos >= a.limit, '', 'MOS'] as const
+    : a.kind === 'max_loss_percent' ? [end.lossPercent, end.lossPercent <= a.limit, ' %', 'packet loss'] as const
+      : [end.jitterMs, end.jitterMs <= a.limit, ' ms', 'jitter'] as const;
+  const shown = `${value.toFixed(2)}${unit}`;
+  return { assertion: label, verdict: pass ? 'pass' : 'fail', expected: `${a.kind === 'min_mos' ? '>=' : '<='} ${a.limit}${unit}`, actual: shown, message: pass ? 'ok' : `${what} ${shown} is ${a.kind === 'min_mos' ? 'under' : 'over'} ${a.limit}${unit}` };
 }

@@ -124,6 +124,7 @@ describe('cross-system checks (http and capture steps)', () => {
     ['capture: { as: 1x, regex: "a" }', 'steps[0].capture.as', 'variable name'],
     ['expect: { any_of: [{ judge: "a rubric that is long enough" }, "x"] }', 'steps[0].expect.any_of', 'cannot sit inside any_of'],
     ['expect: { judge: { rubric: "short" } }', 'steps[0].expect.judge.rubric', 'at least 10'],
+    ['expect: { min_mos: 4 }', 'steps[0].expect.min_mos', 'journey-wide assertions'],
     ['simulate: { persona: "x", goal: "get the card blocked" }', 'steps[0].simulate.persona', "caller's character"],
     ['simulate: { persona: "an anxious caller", goal: "get the card blocked", max_turns: 99 }', 'steps[0].simulate.max_turns', '1 to 30'],
     ['simulate: { persona: "an anxious caller", goal: "get the card blocked", mood: sad }', 'steps[0].simulate.mood', 'unknown field'],

@@ -39,7 +39,9 @@ export const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-
 const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id'];
 type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge'] as const;
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge', 'min_mos', 'max_loss_percent', 'max_jitter_ms'] as const;
+/** Checked once the call has ended, on its quality (journey-wide `assertions` of voice journeys only). */
+export const CALL_QUALITY_KINDS = ['min_mos', 'max_loss_percent', 'max_jitter_ms'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
 export const CHANNEL_FAMILIES = ['chat', 'voice'] as const;
 
@@ -61,6 +63,8 @@ export type Assertion =
    * An LLM judge reads the conversation so far and decides whether the last reply meets `rubric`, by majority
    * of `samples`; `inconclusive` when no judge is configured or reachable, never `pass`.
    */
+  /** Voice, journey-wide: the call's E-model MOS, packet loss or interarrival jitter (from RTCP/RTP statistics). */
+  | { kind: 'min_mos' | 'max_loss_percent' | 'max_jitter_ms'; limit: number; name?: string }
   | { kind: 'judge'; rubric: string; /** Absent: the judge's configured default (VIGIL_JUDGE_SAMPLES, else 3). */ samples?: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
@@ -270,6 +274,12 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       if (typeof n !== 'number' || n < 0 || n > 1) { c.add([...p, numKey], `${kind}.${numKey} must be a number from 0 to 1`); return undefined; }
       return kind === 'fuzzy' ? { kind, text: v.text as string, min: n, name } : { kind, expected: v.expected as string, max: n, name };
     }
+    case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms': {
+      checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
+      const [lo, hi] = kind === 'min_mos' ? [1, 4.5] : kind === 'max_loss_percent' ? [0, 100] : [0, 10_000];
+      if (typeof v !== 'number' || v < lo || v > hi) { c.add(p, `${kind} must be a number from ${lo} to ${hi}`); return undefined; }
+      return { kind, limit: v, name };
+    }
     case 'judge': {
       checkKeys(c, path, raw, ['judge', 'name'], 'a judge assertion');
       const o = typeof v === 'string' ? { rubric: v } : v;
@@ -478,6 +488,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     const checking = family === 'voice' ? [...replying, 'expect_transfer', 'expect_hangup', 'http'] : [...replying, 'http'];
     if (steps.length > 0 && !steps.some((s) => checking.includes(s.kind))) c.add(['steps'], `a ${family} journey needs at least one ${checking.join(' or ')} step`);
     steps.forEach((s, i) => {
+      if (s.kind === 'expect') s.assertions.forEach((a, k) => { if ((CALL_QUALITY_KINDS as readonly string[]).includes(a.kind)) c.add(['steps', i, 'expect', ...(s.assertions.length > 1 ? [k] : []), a.kind], `${a.kind} is checked when the call has ended: put it in the journey-wide assertions`); });
       if ((s.kind === 'expect' || s.kind === 'capture') && !steps.slice(0, i).some((p) => replying.includes(p.kind) || p.kind === 'http')) c.add(['steps', i, s.kind], `${s.kind} reads the last reply, but no ${replying.join(' or ')} or http step comes before it`);
     });
     // Placeholders must name something known by then: a built-in, vars./secrets., or an earlier capture.
@@ -500,7 +511,10 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
     if (raw.assertions !== undefined) {
       if (!Array.isArray(raw.assertions)) c.add(['assertions'], 'assertions must be a list');
       else assertions = parseAssertions(c, ['assertions'], raw.assertions) ?? [];
-      assertions.forEach((a, i) => { if (a.kind === 'judge') c.add(['assertions', i, 'judge'], 'a judge goes in an expect step (after the reply it judges), not in the journey-wide assertions'); });
+      assertions.forEach((a, i) => {
+        if (a.kind === 'judge') c.add(['assertions', i, 'judge'], 'a judge goes in an expect step (after the reply it judges), not in the journey-wide assertions');
+        if ((CALL_QUALITY_KINDS as readonly string[]).includes(a.kind) && family !== 'voice') c.add(['assertions', i, a.kind], `${a.kind} checks a call's quality: it needs channel: voice`);
+      });
     }
     if (c.issues.length === 0) {
       journey = {

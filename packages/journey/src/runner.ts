@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { worstVerdict, type LayerTiming, type RunEventBody, type Verdict } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { JSONPath } from 'jsonpath-plus';
-import { appliesTo, describeAssertion, evaluateAssertion, type AssertionResult, type ChatReply } from './assertions.ts';
+import { appliesTo, describeAssertion, evaluateAssertion, evaluateCallQuality, type AssertionResult, type ChatReply } from './assertions.ts';
 import { TEMPLATE_PATTERN, type Assertion, type JourneyV1, type Step } from './format.ts';
 
 export interface SendOptions {
@@ -375,6 +375,16 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     const closed = await session.close().catch(() => undefined);
     const lastStep = Math.max(0, Math.min(journey.steps.length - 1, verdicts.length - 1));
     for (const t of (closed && closed.timings) ?? []) await emit({ kind: 'timing', stepIndex: lastStep, timing: t });
+    // Call quality, once the call has ended and its statistics are in.
+    const end = ((closed && closed.timings) ?? []).find((t): t is Extract<LayerTiming, { layer: 'call_end' }> => t.layer === 'call_end');
+    for (const a of journey.assertions) {
+      if (a.kind !== 'min_mos' && a.kind !== 'max_loss_percent' && a.kind !== 'max_jitter_ms') continue;
+      if (error) break; // the run did not get that far: its error stands
+      const r = evaluateCallQuality(a, end);
+      verdicts.push(r.verdict);
+      if (r.verdict !== 'pass') failed++;
+      await emit({ kind: 'assertion', stepIndex: lastStep, ...r });
+    }
   }
   const summary: RunSummary = {
     verdict: error ? 'error' : verdicts.length === 0 ? 'error' : worstVerdict(verdicts),

@@ -33,6 +33,10 @@ export function journeyJsonSchema(): Record<string, unknown> {
       { type: 'object', required: ['no_pii'], additionalProperties: false, properties: { no_pii: { oneOf: [{ type: ['object', 'null', 'boolean'], maxProperties: 0 }, { type: 'array', minItems: 1, items: { enum: [...PII_KINDS] } }], description: 'no PII/PCI in the reply: {} for every detector, or a list' }, ...named } },
       { type: 'object', required: ['fuzzy'], additionalProperties: false, properties: { fuzzy: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', minLength: 1 }, min: { type: 'number', minimum: 0, maximum: 1 } } }, ...named } },
       { type: 'object', required: ['max_wer'], additionalProperties: false, properties: { max_wer: { type: 'object', required: ['expected'], additionalProperties: false, properties: { expected: { type: 'string', minLength: 1 }, max: { type: 'number', minimum: 0, maximum: 1 } } }, ...named } },
+      ...(['min_mos', 'max_loss_percent', 'max_jitter_ms'] as const).map((k) => ({
+        type: 'object', required: [k], additionalProperties: false,
+        properties: { [k]: { type: 'number', minimum: k === 'min_mos' ? 1 : 0, maximum: k === 'min_mos' ? 4.5 : k === 'max_loss_percent' ? 100 : 10000, description: 'voice, journey-wide assertions only: checked on the call\'s end-of-call statistics' }, ...named },
+      })),
       { type: 'object', required: ['judge'], additionalProperties: false, properties: { judge: { oneOf: [{ type: 'string', minLength: 10 }, { type: 'object', required: ['rubric'], additionalProperties: false, properties: { rubric: { type: 'string', minLength: 10 }, samples: { type: 'integer', minimum: 1, maximum: 15 } } }], description: 'an LLM judge decides whether the last reply meets the rubric (majority of samples)' }, ...named } },
       { type: 'object', required: ['max_barge_in_ms'], additionalProperties: false, properties: { max_barge_in_ms: { type: 'number', exclusiveMinimum: 0, description: 'voice: the far end stops talking within this many ms of the caller barging in' }, ...named } },
     ],
