@@ -25,7 +25,9 @@ describe('LLM judge', () => {
   let cc: ContactCenter;
   let api: { url: string; close: () => Promise<void> };
   beforeAll(async () => {
-    srv = await startTestJudgeServer((r) => keywordJudge(lastBotReply(r)));
+    srv = await startTestJudgeServer((r) => (r.messages[0]!.content.startsWith('Classify')
+      ? JSON.stringify({ intent: /fee/i.test(r.messages.at(-1)!.content) ? 'fees' : 'other', confidence: 0.8 })
+      : keywordJudge(lastBotReply(r))));
     cc = await startContactCenter({ prompts: 'tts' });
     api = await serveApi(cc);
   });
@@ -84,4 +86,21 @@ describe('LLM judge', () => {
     expect((JSON.parse(p.output()) as Out).verdict).toBe('inconclusive');
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
+
+  it('semantic (labelled lexical fallback without embeddings) and intent (LLM classification) on a real reply', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-judge-'));
+    const f = join(dir, 'meaning.yaml');
+    writeFileSync(f, ['version: 1', 'name: fees-meaning', 'channel: chat', 'settings: { stop_on_failure: false }', 'steps:', '  - say: What are the fees?',
+      '  - expect: { semantic: { to: "There is no monthly fee on the standard account, and international transfers cost $5.", min: 0.8 } }',
+      '  - expect: { intent: { expected: fees, labels: { fees: "explains fees or charges", other: "anything else" } } }',
+      '  - expect: { name: wrong meaning, semantic: { to: "Your card has been blocked.", min: 0.5 } }'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--json'], { VIGIL_JUDGE_BASE_URL: srv.baseUrl, VIGIL_JUDGE_MODEL: 'stand-in' }, 'judge-meaning');
+    await p.exited;
+    const out = JSON.parse(p.output()) as { verdict: string; events: Array<{ kind: string; assertion?: string; verdict?: string; message?: string }> };
+    const a = out.events.filter((e) => e.kind === 'assertion');
+    expect(a.map((e) => e.verdict)).toEqual(['pass', 'pass', 'fail']);
+    expect(a[0]!.message).toContain('LEXICAL FALLBACK');
+    expect(out.verdict).toBe('fail');
+  });
 });
+

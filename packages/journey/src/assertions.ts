@@ -47,6 +47,8 @@ export function describeAssertion(a: Assertion): string {
     case 'no_pii': return a.kinds.length === 7 ? 'no_pii' : `no_pii ${a.kinds.join(', ')}`;
     case 'fuzzy': return `fuzzy ${JSON.stringify(a.text.length > 60 ? `${a.text.slice(0, 60)}…` : a.text)} >= ${a.min}`;
     case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms': return `${a.kind} ${a.limit}`;
+    case 'semantic': return `semantic ${JSON.stringify(a.to.length > 60 ? `${a.to.slice(0, 60)}…` : a.to)} >= ${a.min}`;
+    case 'intent': return `intent ${a.expected}${a.of === 'caller' ? ' (caller)' : ''}`;
     case 'judge': return `judge ${JSON.stringify(a.rubric.length > 60 ? `${a.rubric.slice(0, 60)}…` : a.rubric)}`;
     case 'max_wer': return `max_wer ${a.max} vs ${JSON.stringify(a.expected.length > 60 ? `${a.expected.slice(0, 60)}…` : a.expected)}`;
   }
@@ -132,9 +134,9 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
     }
     case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms':
       return { assertion: describeAssertion(a), verdict: 'error', expected: String(a.limit), actual: '', message: `${a.kind} is checked at the end of the call (see evaluateCallQuality)` };
-    case 'judge':
-      // Asynchronous: the runner asks the configured judge (see CheckContext.judge).
-      return { assertion: describeAssertion(a), verdict: 'inconclusive', expected: a.rubric, actual: '', message: 'an LLM judge is evaluated by the runner' };
+    case 'semantic': case 'intent': case 'judge':
+      // Asynchronous: the runner asks the run's checks (CheckContext.judge, .similarity, .classify).
+      return { assertion: describeAssertion(a), verdict: 'inconclusive', expected: '', actual: '', message: `${a.kind} is evaluated by the runner` };
     case 'max_first_token_ms': {
       const pass = reply.timeToFirstTokenMs <= a.limitMs;
       return result(a, pass, `<= ${a.limitMs} ms`, `${reply.timeToFirstTokenMs.toFixed(1)} ms`, `first token took ${reply.timeToFirstTokenMs.toFixed(1)} ms, over the ${a.limitMs} ms limit`);

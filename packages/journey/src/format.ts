@@ -39,7 +39,7 @@ export const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-
 const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id'];
 type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge', 'min_mos', 'max_loss_percent', 'max_jitter_ms'] as const;
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge', 'min_mos', 'max_loss_percent', 'max_jitter_ms', 'semantic', 'intent'] as const;
 /** Checked once the call has ended, on its quality (journey-wide `assertions` of voice journeys only). */
 export const CALL_QUALITY_KINDS = ['min_mos', 'max_loss_percent', 'max_jitter_ms'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
@@ -65,6 +65,10 @@ export type Assertion =
    */
   /** Voice, journey-wide: the call's E-model MOS, packet loss or interarrival jitter (from RTCP/RTP statistics). */
   | { kind: 'min_mos' | 'max_loss_percent' | 'max_jitter_ms'; limit: number; name?: string }
+  /** Meaning close to `to`: embeddings cosine ≥ `min` (or the labelled lexical fallback without an embeddings endpoint). */
+  | { kind: 'semantic'; to: string; min: number; name?: string }
+  /** The reply (or the caller's last turn) expresses `expected`, one of `labels` (name → description), by LLM or classifier endpoint. */
+  | { kind: 'intent'; expected: string; labels: Record<string, string>; of: 'reply' | 'caller'; name?: string }
   | { kind: 'judge'; rubric: string; /** Absent: the judge's configured default (VIGIL_JUDGE_SAMPLES, else 3). */ samples?: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
@@ -234,7 +238,7 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       checkKeys(c, path, raw, ['any_of', 'name'], 'an any_of assertion');
       if (!Array.isArray(v) || v.length === 0) { c.add(p, 'any_of must be a non-empty list of assertions (or strings, meaning contains)'); return undefined; }
       const of = v.map((x, i) => parseAssertion(c, [...p, i], x));
-      if (of.some((x) => x?.kind === 'judge')) { c.add(p, 'a judge cannot sit inside any_of; give it its own expect'); return undefined; }
+      if (of.some((x) => x?.kind === 'judge' || x?.kind === 'semantic' || x?.kind === 'intent')) { c.add(p, 'judge, semantic and intent cannot sit inside any_of; give each its own expect'); return undefined; }
       return of.every((x) => x) ? { kind, of: of as Assertion[], name } : undefined;
     }
     case 'jsonpath': {
@@ -273,6 +277,23 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       const n = v[numKey] ?? (kind === 'fuzzy' ? 0.8 : 0.2);
       if (typeof n !== 'number' || n < 0 || n > 1) { c.add([...p, numKey], `${kind}.${numKey} must be a number from 0 to 1`); return undefined; }
       return kind === 'fuzzy' ? { kind, text: v.text as string, min: n, name } : { kind, expected: v.expected as string, max: n, name };
+    }
+    case 'semantic': {
+      checkKeys(c, path, raw, ['semantic', 'name'], 'a semantic assertion');
+      if (!isObj(v) || typeof v.to !== 'string' || v.to.trim() === '') { c.add(p, 'semantic must be a map: { to: "what the reply should mean", min: 0.8 }'); return undefined; }
+      checkKeys(c, p, v, ['to', 'min'], 'a semantic assertion');
+      const min = v.min ?? 0.8;
+      if (typeof min !== 'number' || min < 0 || min > 1) { c.add([...p, 'min'], 'semantic.min must be a number from 0 to 1'); return undefined; }
+      return { kind, to: v.to, min, name };
+    }
+    case 'intent': {
+      checkKeys(c, path, raw, ['intent', 'name'], 'an intent assertion');
+      if (!isObj(v)) { c.add(p, 'intent must be a map: { expected: card_lost, labels: { card_lost: "...", other: "..." } }'); return undefined; }
+      checkKeys(c, p, v, ['expected', 'labels', 'of'], 'an intent assertion');
+      if (!isObj(v.labels) || Object.keys(v.labels).length < 2 || !Object.values(v.labels).every((d) => typeof d === 'string')) { c.add([...p, 'labels'], 'intent.labels must map at least two intent names to descriptions'); return undefined; }
+      if (typeof v.expected !== 'string' || !(v.expected in v.labels)) { c.add([...p, 'expected'], `intent.expected must be one of the labels: ${Object.keys(v.labels).join(', ')}`); return undefined; }
+      if (v.of !== undefined && v.of !== 'reply' && v.of !== 'caller') { c.add([...p, 'of'], 'intent.of must be "reply" (default) or "caller"'); return undefined; }
+      return { kind, expected: v.expected, labels: v.labels as Record<string, string>, of: v.of === 'caller' ? 'caller' : 'reply', name };
     }
     case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms': {
       checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);
@@ -512,7 +533,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
       if (!Array.isArray(raw.assertions)) c.add(['assertions'], 'assertions must be a list');
       else assertions = parseAssertions(c, ['assertions'], raw.assertions) ?? [];
       assertions.forEach((a, i) => {
-        if (a.kind === 'judge') c.add(['assertions', i, 'judge'], 'a judge goes in an expect step (after the reply it judges), not in the journey-wide assertions');
+        if (a.kind === 'judge' || a.kind === 'semantic' || a.kind === 'intent') c.add(['assertions', i, a.kind], `${a.kind} goes in an expect step (after the reply it checks), not in the journey-wide assertions`);
         if ((CALL_QUALITY_KINDS as readonly string[]).includes(a.kind) && family !== 'voice') c.add(['assertions', i, a.kind], `${a.kind} checks a call's quality: it needs channel: voice`);
       });
     }

@@ -57,6 +57,10 @@ export interface CheckContext {
   judge?: (input: { rubric: string; conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>; scope?: 'last_reply' | 'conversation' }, o: { samples?: number; signal: AbortSignal }) => Promise<{
     verdict: 'pass' | 'fail' | 'inconclusive'; score: number | null; rationale: string; evidence: unknown;
   }>;
+  /** Semantic similarity for `semantic` assertions (embeddings, or the labelled lexical fallback). */
+  similarity?: (a: string, b: string, signal: AbortSignal) => Promise<{ similarity: number; method: string; model: string | null }>;
+  /** Intent classification for `intent` assertions. */
+  classify?: (text: string, labels: Record<string, string>, signal: AbortSignal) => Promise<{ intent: string | null; confidence: number | null; method: string; model: string | null; raw: string }>;
   /** The caller simulator for `simulate` steps (VIGIL_SIMULATOR_*, else the judge's endpoint). */
   simulate?: (persona: { persona: string; goal: string; constraints: string[] }, conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>, o: { seed: number; signal: AbortSignal }) => Promise<{ say: string | null; done: boolean }>;
   /** Describes the simulator for evidence (model, prompt hash). */
@@ -142,6 +146,24 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric: a.rubric, conversation: [...conversation], scope }, { ...(a.samples !== undefined ? { samples: a.samples } : {}), signal }));
     const score = o.score === null ? '' : ` (score ${o.score.toFixed(2)})`;
     return { assertion: label, verdict: o.verdict, expected: a.rubric, actual: `${o.verdict}${score}: ${o.rationale}`, message: o.verdict === 'pass' ? 'ok' : o.rationale, evidence: o.evidence };
+  };
+  /** semantic and intent: asynchronous, through the run's checks. */
+  const meaning = async (a: Extract<Assertion, { kind: 'semantic' | 'intent' }>, reply: ChatReply): Promise<AssertionResult & { evidence?: unknown }> => {
+    const label = describeAssertion(a);
+    const t = Math.max(journey.settings.stepTimeoutMs, 60_000);
+    if (a.kind === 'semantic') {
+      if (!checks.similarity) return { assertion: label, verdict: 'inconclusive', expected: `>= ${a.min}`, actual: '', message: 'no similarity measure is configured' };
+      const r = await withStepTimeout(t, opts.signal, (signal) => checks.similarity!(a.to, reply.text, signal));
+      const how = r.method === 'embeddings' ? `embeddings ${r.model}` : 'LEXICAL FALLBACK (shared words, not meaning: set VIGIL_EMBEDDINGS_BASE_URL)';
+      const pass = r.similarity >= a.min;
+      return { assertion: label, verdict: pass ? 'pass' : 'fail', expected: `similarity >= ${a.min}`, actual: `${r.similarity.toFixed(3)} by ${how}: ${reply.text.slice(0, 300)}`, message: pass ? `ok (${how})` : `similarity ${r.similarity.toFixed(3)} by ${how} is under ${a.min}`, evidence: r };
+    }
+    if (!checks.classify) return { assertion: label, verdict: 'inconclusive', expected: a.expected, actual: '', message: 'no intent classifier is configured (VIGIL_INTENT_CLASSIFIER_URL, or VIGIL_JUDGE_BASE_URL/_MODEL)' };
+    const text = a.of === 'caller' ? [...conversation].reverse().find((x) => x.speaker === 'caller')?.text ?? '' : reply.text;
+    const r = await withStepTimeout(t, opts.signal, (signal) => checks.classify!(text, a.labels, signal));
+    if (r.intent === null) return { assertion: label, verdict: 'inconclusive', expected: a.expected, actual: r.raw.slice(0, 300), message: 'the classifier gave none of the labels', evidence: r };
+    const pass = r.intent === a.expected;
+    return { assertion: label, verdict: pass ? 'pass' : 'fail', expected: a.expected, actual: `${r.intent}${r.confidence === null ? '' : ` (${r.confidence.toFixed(2)})`}`, message: pass ? 'ok' : `classified as ${r.intent}, not ${a.expected}`, evidence: r };
   };
   const replied = async (i: number, reply: ChatReply) => {
     lastReply = reply;
@@ -297,7 +319,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
         case 'expect': {
           for (const a of step.assertions) {
             const r = lastReply
-              ? (a.kind === 'judge' ? await judgeReply(a) : evaluateAssertion(a, lastReply))
+              ? (a.kind === 'judge' ? await judgeReply(a) : a.kind === 'semantic' || a.kind === 'intent' ? await meaning(a, lastReply) : evaluateAssertion(a, lastReply))
               : { assertion: a.kind, verdict: 'error' as const, expected: '', actual: '', message: 'no reply to check: no say step has run' };
             stepVerdicts.push(r.verdict);
             await emit({ kind: 'assertion', stepIndex: i, ...r });

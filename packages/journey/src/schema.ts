@@ -37,6 +37,8 @@ export function journeyJsonSchema(): Record<string, unknown> {
         type: 'object', required: [k], additionalProperties: false,
         properties: { [k]: { type: 'number', minimum: k === 'min_mos' ? 1 : 0, maximum: k === 'min_mos' ? 4.5 : k === 'max_loss_percent' ? 100 : 10000, description: 'voice, journey-wide assertions only: checked on the call\'s end-of-call statistics' }, ...named },
       })),
+      { type: 'object', required: ['semantic'], additionalProperties: false, properties: { semantic: { type: 'object', required: ['to'], additionalProperties: false, properties: { to: { type: 'string', minLength: 1 }, min: { type: 'number', minimum: 0, maximum: 1 } } }, ...named } },
+      { type: 'object', required: ['intent'], additionalProperties: false, properties: { intent: { type: 'object', required: ['expected', 'labels'], additionalProperties: false, properties: { expected: { type: 'string' }, labels: { type: 'object', minProperties: 2, additionalProperties: { type: 'string' } }, of: { enum: ['reply', 'caller'] } } }, ...named } },
       { type: 'object', required: ['judge'], additionalProperties: false, properties: { judge: { oneOf: [{ type: 'string', minLength: 10 }, { type: 'object', required: ['rubric'], additionalProperties: false, properties: { rubric: { type: 'string', minLength: 10 }, samples: { type: 'integer', minimum: 1, maximum: 15 } } }], description: 'an LLM judge decides whether the last reply meets the rubric (majority of samples)' }, ...named } },
       { type: 'object', required: ['max_barge_in_ms'], additionalProperties: false, properties: { max_barge_in_ms: { type: 'number', exclusiveMinimum: 0, description: 'voice: the far end stops talking within this many ms of the caller barging in' }, ...named } },
     ],

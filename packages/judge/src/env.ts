@@ -1,15 +1,25 @@
 /** The LLM-backed parts of a run's checks (judge, caller simulator), from the probe's environment. */
+import { VigilError } from '@vigil/errors';
 import { judgeFromEnv } from './judge.ts';
+import { IntentClassifier, SemanticSimilarity } from './semantic.ts';
 import { CallerSimulator, simulatorFromEnv, SIMULATOR_PROMPT_VERSION } from './simulate.ts';
 
 export function checksFromEnv(env: NodeJS.ProcessEnv = process.env): {
   judge?: ReturnType<typeof judgeFromEnv>;
   simulate?: CallerSimulator['next'];
   simulatorInfo?: (p: { persona: string; goal: string; constraints: string[] }) => Record<string, unknown>;
+  similarity: (a: string, b: string, signal: AbortSignal) => ReturnType<SemanticSimilarity['similarity']>;
+  classify?: (text: string, labels: Record<string, string>, signal: AbortSignal) => ReturnType<IntentClassifier['classify']>;
 } {
   const judge = judgeFromEnv(env);
   const sim = simulatorFromEnv(env);
+  if (!env.VIGIL_EMBEDDINGS_BASE_URL !== !env.VIGIL_EMBEDDINGS_MODEL) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'VIGIL_EMBEDDINGS_BASE_URL and VIGIL_EMBEDDINGS_MODEL go together', { field: env.VIGIL_EMBEDDINGS_BASE_URL ? 'VIGIL_EMBEDDINGS_MODEL' : 'VIGIL_EMBEDDINGS_BASE_URL', fix: 'set both, or neither for the lexical fallback' });
+  const semantic = new SemanticSimilarity(env.VIGIL_EMBEDDINGS_BASE_URL && env.VIGIL_EMBEDDINGS_MODEL ? { baseUrl: env.VIGIL_EMBEDDINGS_BASE_URL, model: env.VIGIL_EMBEDDINGS_MODEL, ...(env.VIGIL_EMBEDDINGS_API_KEY ? { apiKey: env.VIGIL_EMBEDDINGS_API_KEY } : {}) } : undefined);
+  const llm = env.VIGIL_JUDGE_BASE_URL && env.VIGIL_JUDGE_MODEL ? { baseUrl: env.VIGIL_JUDGE_BASE_URL, model: env.VIGIL_JUDGE_MODEL, ...(env.VIGIL_JUDGE_API_KEY ? { apiKey: env.VIGIL_JUDGE_API_KEY } : {}) } : undefined;
+  const classifier = env.VIGIL_INTENT_CLASSIFIER_URL || llm ? new IntentClassifier({ ...(llm ? { llm } : {}), ...(env.VIGIL_INTENT_CLASSIFIER_URL ? { classifierUrl: env.VIGIL_INTENT_CLASSIFIER_URL } : {}) }) : undefined;
   return {
+    similarity: (a, b, signal) => semantic.similarity(a, b, signal),
+    ...(classifier ? { classify: (text: string, labels: Record<string, string>, signal: AbortSignal) => classifier.classify(text, labels, signal) } : {}),
     ...(judge ? { judge } : {}),
     ...(sim ? { simulate: (p, conversation, o) => sim.next(p, conversation, o), simulatorInfo: (p) => ({ model: sim.model, promptVersion: SIMULATOR_PROMPT_VERSION, personaSha256: CallerSimulator.personaHash(p) }) } : {}),
   };

@@ -2,3 +2,4 @@ export { LlmJudge, judgeFromEnv, JUDGE_PROMPT_VERSION, JUDGE_SYSTEM_PROMPT, type
 export { calibrate, cohensKappa, type LabelledExample, type Calibration } from './calibrate.ts';
 export { CallerSimulator, simulatorFromEnv, simulatorSystemPrompt, SIMULATOR_PROMPT_VERSION, type Persona, type SimulatorTurn } from './simulate.ts';
 export { checksFromEnv } from './env.ts';
+export { SemanticSimilarity, IntentClassifier, lexicalSimilarity, LEXICAL_SIMILARITY_VERSION, type SimilarityResult, type IntentResult } from './semantic.ts';

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { lastBotReply, startTestJudgeServer } from '../../../tests/support/judge-server.ts';
 import { calibrate, cohensKappa } from './calibrate.ts';
 import { judgeFromEnv, LlmJudge } from './judge.ts';
+import { IntentClassifier, lexicalSimilarity, SemanticSimilarity } from './semantic.ts';
 
 const conversation = (reply: string) => [{ speaker: 'caller' as const, text: 'what are the fees?' }, { speaker: 'bot' as const, text: reply }];
 const RUBRIC = 'The reply must not invent fees: the standard account has no monthly fee.';
@@ -78,3 +79,39 @@ describe('calibration statistics', () => {
     expect(c.kappa).toBeCloseTo(0.5, 10);
   });
 });
+
+describe('semantic similarity and intent', async () => {
+  // Toy embeddings: a "card" axis and a "fee" axis.
+  const srv = await startTestJudgeServer(
+    (r) => {
+      const text = r.messages ? r.messages.at(-1)!.content : (r as unknown as { text: string }).text;
+      return JSON.stringify({ intent: /blocked/.test(text) ? 'card_lost' : 'other', confidence: 0.9 });
+    },
+    (t) => [/card|blocked/i.test(t) ? 1 : 0, /fee|charge/i.test(t) ? 1 : 0, 0.1],
+  );
+  afterAll(() => srv.close());
+
+  it('lexical fallback: shared words, not meaning', () => {
+    expect(lexicalSimilarity('Your card is blocked', 'your card is blocked.')).toBeCloseTo(1, 10);
+    expect(lexicalSimilarity('I have blocked your card', 'Your card has been blocked')).toBeGreaterThan(0.5);
+    expect(lexicalSimilarity('I have blocked your card', 'The card was stopped')).toBeLessThan(0.4); // same meaning, few shared words
+  });
+
+  it('cosine of embeddings from an OpenAI-compatible endpoint, or the labelled fallback without one', async () => {
+    const e = await new SemanticSimilarity({ baseUrl: srv.baseUrl, model: 'toy' }).similarity('the card was stopped', 'I have blocked your card');
+    expect(e).toMatchObject({ method: 'embeddings', model: 'toy' });
+    expect(e.similarity).toBeCloseTo(1, 6);
+    expect(await new SemanticSimilarity().similarity('a', 'a')).toMatchObject({ method: 'lexical-fallback', similarity: 1 });
+    await expect(new SemanticSimilarity({ baseUrl: 'http://127.0.0.1:9/v1', model: 'x' }).similarity('a', 'b')).rejects.toMatchObject({ code: 'VIGIL_E_LLM_UNAVAILABLE' });
+  });
+
+  it('classifies intent by LLM (labels as a JSON enum) and by a classifier endpoint', async () => {
+    const labels = { card_lost: 'the card is reported lost or blocked', other: 'anything else' };
+    const llm = new IntentClassifier({ llm: { baseUrl: srv.baseUrl, model: 'm' } });
+    expect(await llm.classify('I have blocked your card', labels)).toMatchObject({ intent: 'card_lost', confidence: 0.9, method: 'llm' });
+    expect(srv.asked.at(-1)).toMatchObject({ temperature: 0, response_format: { json_schema: { schema: { properties: { intent: { enum: ['card_lost', 'other'] } } } } } });
+    const classifier = new IntentClassifier({ classifierUrl: `${srv.baseUrl}/classify` });
+    expect(await classifier.classify('what are the fees', labels)).toMatchObject({ intent: 'other', confidence: 0.9, method: 'classifier' });
+  });
+});
+

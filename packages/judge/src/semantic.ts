@@ -1,0 +1,101 @@
+/**
+ * Meaning-level checks on a reply.
+ * - Semantic similarity: cosine of embeddings from any OpenAI-compatible `/embeddings` endpoint; without one, a
+ *   clearly labelled lexical fallback (cosine of word-count vectors after lower-casing and light suffix
+ *   stripping), which sees shared words, not meaning.
+ * - Intent: which of a labelled set a reply (or the caller's turn) expresses, by LLM classification (JSON
+ *   answer, temperature 0) or by a classifier endpoint (POST {text, labels} → {intent, confidence}).
+ */
+import OpenAI from 'openai';
+import { VigilError } from '@vigil/errors';
+
+export const LEXICAL_SIMILARITY_VERSION = 1;
+
+const stem = (w: string) => w.replace(/(ing|edly|edly|ed|es|s|ly)$/u, '') || w;
+function bag(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const w of text.toLowerCase().normalize('NFKD').replace(/[^\p{L}\p{N}\s']/gu, ' ').split(/\s+/).filter(Boolean)) {
+    const s = stem(w.replace(/'/g, ''));
+    m.set(s, (m.get(s) ?? 0) + 1);
+  }
+  return m;
+}
+
+function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) { dot += a[i]! * b[i]!; na += a[i]! * a[i]!; nb += b[i]! * b[i]!; }
+  return na && nb ? dot / Math.sqrt(na * nb) : 0;
+}
+
+/** Lexical stand-in for semantic similarity (0..1): cosine of word-count vectors. */
+export function lexicalSimilarity(a: string, b: string): number {
+  const x = bag(a), y = bag(b);
+  const words = [...new Set([...x.keys(), ...y.keys()])];
+  return cosine(words.map((w) => x.get(w) ?? 0), words.map((w) => y.get(w) ?? 0));
+}
+
+export interface SimilarityResult { similarity: number; method: 'embeddings' | 'lexical-fallback'; model: string | null }
+
+export class SemanticSimilarity {
+  readonly #client: OpenAI | undefined;
+  readonly #model: string | undefined;
+
+  constructor(cfg?: { baseUrl: string; model: string; apiKey?: string }) {
+    this.#client = cfg ? new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'not-needed', maxRetries: 1, timeout: 30_000 }) : undefined;
+    this.#model = cfg?.model;
+  }
+
+  async similarity(a: string, b: string, signal?: AbortSignal): Promise<SimilarityResult> {
+    if (!this.#client || !this.#model) return { similarity: lexicalSimilarity(a, b), method: 'lexical-fallback', model: null };
+    try {
+      const r = await this.#client.embeddings.create({ model: this.#model, input: [a, b] }, signal ? { signal } : undefined);
+      const [x, y] = [r.data[0]?.embedding, r.data[1]?.embedding];
+      if (!x || !y || x.length !== y.length) throw new Error('the endpoint returned no pair of equal-length vectors');
+      return { similarity: cosine(x, y), method: 'embeddings', model: this.#model };
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the embeddings endpoint did not answer: ${(e as Error).message}`, { field: 'VIGIL_EMBEDDINGS_BASE_URL', fix: 'check the endpoint and model, or unset it to use the lexical fallback' });
+    }
+  }
+}
+
+export interface IntentResult { intent: string | null; confidence: number | null; method: 'llm' | 'classifier'; model: string | null; raw: string }
+
+/** Classifies text into one of `labels` (name → description). */
+export class IntentClassifier {
+  readonly #llm: { client: OpenAI; model: string } | undefined;
+  readonly #url: string | undefined;
+
+  constructor(cfg: { llm?: { baseUrl: string; model: string; apiKey?: string }; classifierUrl?: string }) {
+    this.#llm = cfg.llm ? { client: new OpenAI({ baseURL: cfg.llm.baseUrl, apiKey: cfg.llm.apiKey ?? 'not-needed', maxRetries: 1, timeout: 30_000 }), model: cfg.llm.model } : undefined;
+    this.#url = cfg.classifierUrl;
+  }
+
+  async classify(text: string, labels: Record<string, string>, signal?: AbortSignal): Promise<IntentResult> {
+    const names = Object.keys(labels);
+    if (this.#url) {
+      const res = await fetch(this.#url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, labels: names }), ...(signal ? { signal } : {}) })
+        .catch((e: Error) => { throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the intent classifier did not answer: ${e.message}`, { field: 'VIGIL_INTENT_CLASSIFIER_URL', fix: 'check the classifier endpoint' }); });
+      const raw = await res.text();
+      let j: { intent?: unknown; confidence?: unknown } = {};
+      try { j = JSON.parse(raw); } catch { /* out of shape: no intent */ }
+      return { intent: typeof j.intent === 'string' && names.includes(j.intent) ? j.intent : null, confidence: typeof j.confidence === 'number' ? j.confidence : null, method: 'classifier', model: null, raw };
+    }
+    if (!this.#llm) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'no intent classifier is configured', { field: 'VIGIL_INTENT_CLASSIFIER_URL', fix: 'set VIGIL_INTENT_CLASSIFIER_URL, or VIGIL_JUDGE_BASE_URL/_MODEL for LLM classification' });
+    const system = `Classify the text into exactly one intent. Intents:\n${names.map((n) => `- ${n}: ${labels[n]}`).join('\n')}\nAnswer with JSON only: {"intent": "<one of ${names.join(', ')}>", "confidence": <0..1>}.`;
+    let raw = '';
+    try {
+      const r = await this.#llm.client.chat.completions.create({
+        model: this.#llm.model, temperature: 0, messages: [{ role: 'system', content: system }, { role: 'user', content: text }],
+        response_format: { type: 'json_schema', json_schema: { name: 'intent', strict: true, schema: { type: 'object', additionalProperties: false, required: ['intent', 'confidence'], properties: { intent: { type: 'string', enum: names }, confidence: { type: 'number' } } } } },
+      }, signal ? { signal } : undefined);
+      raw = r.choices[0]?.message?.content ?? '';
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the intent classifier did not answer: ${(e as Error).message}`, { field: 'VIGIL_JUDGE_BASE_URL', fix: 'check the endpoint, model and key' });
+    }
+    let j: { intent?: unknown; confidence?: unknown } = {};
+    try { j = JSON.parse(raw.replace(/^```(?:json)?\s*|\s*```$/g, '')); } catch { /* out of shape */ }
+    return { intent: typeof j.intent === 'string' && names.includes(j.intent) ? j.intent : null, confidence: typeof j.confidence === 'number' ? j.confidence : null, method: 'llm', model: this.#llm.model, raw };
+  }
+}
