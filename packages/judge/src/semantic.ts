@@ -83,7 +83,7 @@ export class IntentClassifier {
     }
     if (!this.#llm) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'no intent classifier is configured', { field: 'VIGIL_INTENT_CLASSIFIER_URL', fix: 'set VIGIL_INTENT_CLASSIFIER_URL, or VIGIL_JUDGE_BASE_URL/_MODEL for LLM classification' });
     const system = `Classify the text into exactly one intent. Intents:\n${names.map((n) => `- ${n}: ${labels[n]}`).join('\n')}\nAnswer with JSON only: {"intent": "<one of ${names.join(', ')}>", "confidence": <0..1>}.`;
-    let raw = '';
+    let raw: string;
     try {
       const r = await this.#llm.client.chat.completions.create({
         model: this.#llm.model, temperature: 0, messages: [{ role: 'system', content: system }, { role: 'user', content: text }],
