@@ -230,6 +230,26 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
   });
 
+  it.each([[false, 'pass'], [true, 'fail']] as const)('webhooks: the CRM calls the probe back when it opens the case (crmFail %s)', async (crmFail, verdict) => {
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ crmFail }) });
+    const f = join(dir, `webhook-${crmFail}.yaml`);
+    writeFileSync(f, ['version: 1', 'name: crm-webhook', 'channel: chat', 'steps:',
+      '  - http: { method: POST, url: "{{vars.cc}}/v1/crm/webhooks", body: { url: "{{webhook.url}}" }, expect: { status: 201 } }',
+      '  - say: "i lost my card"',
+      '  - wait_webhook: { timeout_ms: 3000, expect: [{ jsonpath: { path: "$.event", equals: "case.created" } }, { jsonpath: { path: "$.case.channel", equals: "chat" } }] }',
+      '  - capture: { as: case_id, jsonpath: "$.case.id" }',
+      '  - http: { url: "{{vars.cc}}/v1/crm/cases?reference={{session.id}}", expect: { jsonpath: { path: "$[0].id", exists: true } } }',
+    ].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--var', `cc=${api.url}`, '--allow', api.url, '--json'], {}, `refcc-webhook-${crmFail}`);
+    await p.exited;
+    const out = JSON.parse(p.output()) as Out;
+    expect(out.verdict, JSON.stringify(out.events.filter((e) => e.kind === 'assertion'))).toBe(verdict);
+    const received = out.events.find((e) => e.kind === 'assertion' && e.assertion === 'webhook received')!;
+    expect(received.verdict).toBe(crmFail ? 'fail' : 'pass');
+    await fetch(`${api.url}/v1/faults`, { method: 'PUT', body: '{}' });
+    await fetch(`${api.url}/v1/crm/webhooks`, { method: 'DELETE' });
+  });
+
   it('serves the same dialogue on its chat entrance, writing the same CRM case', async () => {
     const f = join(dir, 'chat.yaml');
     writeFileSync(f, ['version: 1', 'name: chat-lost-card', 'channel: chat', 'steps:', '  - say: I lost my card', '  - expect: { contains: blocked your card }'].join('\n'));

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { chatDrivers, checkContextFor, validateTarget } from '@vigil/chat';
+import { chatDrivers, checkContextFor, validateTarget, WebhookListener, webhookListenerFromEnv } from '@vigil/chat';
 import { checksFromEnv } from '@vigil/judge';
 import { sipVoiceDriver } from '@vigil/sip';
 import type { RunEventBody, TargetSpec, Verdict } from '@vigil/contract';
@@ -142,12 +142,18 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
       default: break;
     }
   };
+  // Webhooks: the configured listener, or (when the journey waits for one) one on a free local port.
+  const usesWebhooks = parsed.journey.steps.some((st) => st.kind === 'wait_webhook') || parsed.source.includes('{{webhook.url}}');
+  const listener = (await webhookListenerFromEnv(o.env ?? process.env)) ?? (usesWebhooks ? await WebhookListener.start() : undefined);
+  const hook = listener?.open(runId);
   const summary = await runJourney({
     journey: parsed.journey, emit,
     meta: { journeyVersionId: parsed.contentHash, targetId: target.id, region: 'local', channel: target.channel },
-    checks: { ...checkContextFor(target, runId, o.env ?? process.env), ...checksFromEnv(o.env ?? process.env) },
+    checks: { ...checkContextFor(target, runId, o.env ?? process.env), ...checksFromEnv(o.env ?? process.env), ...(hook ? { webhook: hook } : {}) },
     open: (signal) => driver.open(target, { runId, sessionId: `vigil-${runId}`, signal, env: o.env ?? process.env, phrases: expectedPhrases(parsed.journey) }),
   });
+  hook?.close();
+  await listener?.close();
   say(`${mark[summary.verdict]} ${parsed.journey.name}: ${summary.stepsPassed} steps passed, ${summary.stepsFailed} failed, ${summary.durationMs.toFixed(0)} ms${summary.errorCode ? ` (${summary.errorCode}: ${summary.errorMessage})` : ''}`);
   if (o.json) out.write(`${JSON.stringify({ runId, journey: parsed.journey.name, version: parsed.contentHash, target: target.endpoint, ...summary, events }, null, 2)}\n`);
   if (o.junit) await writeFile(o.junit, toJUnit(parsed.journey.name, target.endpoint, events));

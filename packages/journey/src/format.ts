@@ -22,11 +22,11 @@ import { VigilError } from '@vigil/errors';
 import { PII_KINDS, type PiiKind } from './pii.ts';
 
 export const JOURNEY_FORMAT_VERSION = 1;
-export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture', 'simulate'] as const;
+export const STEP_KINDS = ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture', 'simulate', 'wait_webhook'] as const;
 /** Step kinds each channel family takes. */
 export const CHANNEL_STEPS: Record<'chat' | 'voice', readonly StepKindName[]> = {
-  chat: ['say', 'expect', 'wait', 'http', 'capture', 'simulate'],
-  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture', 'simulate'],
+  chat: ['say', 'expect', 'wait', 'http', 'capture', 'simulate', 'wait_webhook'],
+  voice: ['say', 'expect', 'wait', 'listen', 'dtmf', 'hangup', 'wait_for_silence', 'barge_in', 'hold', 'expect_transfer', 'expect_hangup', 'http', 'capture', 'simulate', 'wait_webhook'],
 };
 /** HTTP methods a cross-system check may use. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -36,7 +36,7 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * step set.
  */
 export const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\}\}/g;
-const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id'];
+const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id', 'webhook.url'];
 type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
 export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge', 'min_mos', 'max_loss_percent', 'max_jitter_ms', 'semantic', 'intent'] as const;
@@ -114,6 +114,11 @@ export type Step =
    * the goal was met. `seed` makes it repeatable where the endpoint honours seeds. `phrases` (voice) add to
    * the phrase set the bot's speech is recognised against.
    */
+  /**
+   * The next call a system makes to this run's {{webhook.url}} on the probe, within `timeoutMs`; its body
+   * becomes the last reply (JSON bodies structured) for `assertions`.
+   */
+  | { kind: 'wait_webhook'; timeoutMs: number; assertions: Assertion[]; name?: string }
   | { kind: 'simulate'; persona: string; goal: string; constraints: string[]; maxTurns: number; seed: number; judgeGoal: boolean; phrases: string[]; name?: string };
 
 export interface JourneyV1 {
@@ -422,6 +427,15 @@ function parseStep(c: Collector, path: Path, raw: unknown): Step | undefined {
       }
       return { kind: 'capture', as: v.as, ...(typeof v.jsonpath === 'string' ? { jsonpath: v.jsonpath } : {}), ...(typeof v.regex === 'string' ? { regex: v.regex } : {}), name };
     }
+    case 'wait_webhook': {
+      if (!isObj(v)) { c.add(p, 'wait_webhook must be a map: { timeout_ms: 10000, expect: [...] }'); return undefined; }
+      checkKeys(c, p, v, ['timeout_ms', 'expect'], 'a wait_webhook step');
+      const t = v.timeout_ms ?? 10_000;
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 100 || t > 600_000) { c.add([...p, 'timeout_ms'], 'wait_webhook.timeout_ms must be a whole number of milliseconds from 100 to 600000'); return undefined; }
+      const assertions = v.expect === undefined ? [] : parseAssertions(c, [...p, 'expect'], v.expect);
+      if (!assertions) return undefined;
+      return { kind: 'wait_webhook', timeoutMs: t, assertions, name };
+    }
     case 'simulate': {
       if (!isObj(v)) { c.add(p, 'simulate must be a map: { persona: "...", goal: "..." } (constraints, max_turns, seed, judge_goal, phrases optional)'); return undefined; }
       checkKeys(c, p, v, ['persona', 'goal', 'constraints', 'max_turns', 'seed', 'judge_goal', 'phrases'], 'a simulate step');
@@ -506,11 +520,11 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
       if (!(CHANNEL_STEPS[family] as readonly string[]).includes(s.kind)) c.add(['steps', i, s.kind], `a ${family} journey has no ${s.kind} steps; use one of: ${CHANNEL_STEPS[family].join(', ')}`, 'key');
     });
     // Something must be checked: a reply, or (voice) a transfer or a hangup by the far end.
-    const checking = family === 'voice' ? [...replying, 'expect_transfer', 'expect_hangup', 'http'] : [...replying, 'http'];
+    const checking = family === 'voice' ? [...replying, 'expect_transfer', 'expect_hangup', 'http', 'wait_webhook'] : [...replying, 'http', 'wait_webhook'];
     if (steps.length > 0 && !steps.some((s) => checking.includes(s.kind))) c.add(['steps'], `a ${family} journey needs at least one ${checking.join(' or ')} step`);
     steps.forEach((s, i) => {
       if (s.kind === 'expect') s.assertions.forEach((a, k) => { if ((CALL_QUALITY_KINDS as readonly string[]).includes(a.kind)) c.add(['steps', i, 'expect', ...(s.assertions.length > 1 ? [k] : []), a.kind], `${a.kind} is checked when the call has ended: put it in the journey-wide assertions`); });
-      if ((s.kind === 'expect' || s.kind === 'capture') && !steps.slice(0, i).some((p) => replying.includes(p.kind) || p.kind === 'http')) c.add(['steps', i, s.kind], `${s.kind} reads the last reply, but no ${replying.join(' or ')} or http step comes before it`);
+      if ((s.kind === 'expect' || s.kind === 'capture') && !steps.slice(0, i).some((p) => replying.includes(p.kind) || p.kind === 'http' || p.kind === 'wait_webhook')) c.add(['steps', i, s.kind], `${s.kind} reads the last reply, but no ${replying.join(' or ')} or http step comes before it`);
     });
     // Placeholders must name something known by then: a built-in, vars./secrets., or an earlier capture.
     const captured = new Set<string>();

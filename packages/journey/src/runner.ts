@@ -61,6 +61,8 @@ export interface CheckContext {
   similarity?: (a: string, b: string, signal: AbortSignal) => Promise<{ similarity: number; method: string; model: string | null }>;
   /** Intent classification for `intent` assertions. */
   classify?: (text: string, labels: Record<string, string>, signal: AbortSignal) => Promise<{ intent: string | null; confidence: number | null; method: string; model: string | null; raw: string }>;
+  /** This run's webhook on the probe ({{webhook.url}}) and the calls it receives, for `wait_webhook` steps. */
+  webhook?: { url: string; next(signal: AbortSignal): Promise<{ method: string; headers: Record<string, string>; body: string }> };
   /** The caller simulator for `simulate` steps (VIGIL_SIMULATOR_*, else the judge's endpoint). */
   simulate?: (persona: { persona: string; goal: string; constraints: string[] }, conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>, o: { seed: number; signal: AbortSignal }) => Promise<{ say: string | null; done: boolean }>;
   /** Describes the simulator for evidence (model, prompt hash). */
@@ -106,6 +108,7 @@ function stepLabel(s: Step): string {
     case 'expect_hangup': return 'expect the far end to hang up';
     case 'http': return `http ${s.method} ${s.url.length > 80 ? `${s.url.slice(0, 80)}…` : s.url}`;
     case 'capture': return `capture ${s.as}`;
+    case 'wait_webhook': return `wait for a webhook (${s.timeoutMs} ms)`;
     case 'simulate': return `simulate: ${s.goal.length > 60 ? `${s.goal.slice(0, 60)}…` : s.goal}`;
   }
 }
@@ -187,7 +190,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
   const fill = async (text: string, field: string, allowSecrets: boolean): Promise<string> => {
     const names = [...text.matchAll(TEMPLATE_PATTERN)].map((m) => m[1]!);
     if (names.length === 0) return text;
-    const known: Record<string, string> = { ...checks.variables, ...session?.variables?.(), ...Object.fromEntries(captured) };
+    const known: Record<string, string> = { ...checks.variables, ...(checks.webhook ? { 'webhook.url': checks.webhook.url } : {}), ...session?.variables?.(), ...Object.fromEntries(captured) };
     if (allowSecrets && names.some((n) => n.startsWith('secrets.'))) secrets ??= checks.secrets ? await checks.secrets() : {};
     return text.replace(TEMPLATE_PATTERN, (_, n: string) => {
       const v = n.startsWith('secrets.') ? (allowSecrets ? secrets?.[n.slice(8)] : undefined) : known[n];
@@ -330,6 +333,32 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
           const { reply, results } = await httpCheck(i, step);
           lastReply = reply;
           for (const r of results) { stepVerdicts.push(r.verdict); await emit({ kind: 'assertion', stepIndex: i, ...r }); }
+          break;
+        }
+        case 'wait_webhook': {
+          const hook = checks.webhook;
+          if (!hook) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'this probe receives no webhooks', { field: 'VIGIL_WEBHOOK_PORT', fix: 'run the probe with VIGIL_WEBHOOK_PORT (and VIGIL_WEBHOOK_PUBLIC_URL)' });
+          const t0 = performance.now();
+          const timeout = AbortSignal.timeout(step.timeoutMs);
+          let call: { method: string; headers: Record<string, string>; body: string } | undefined;
+          try {
+            call = await hook.next(opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout);
+          } catch (e) {
+            if (opts.signal?.aborted) throw new VigilError('VIGIL_E_SHUTTING_DOWN', 'run cancelled', { cause: e });
+          }
+          const received = call !== undefined;
+          stepVerdicts.push(received ? 'pass' : 'fail');
+          await emit({ kind: 'assertion', stepIndex: i, assertion: 'webhook received', verdict: received ? 'pass' : 'fail', expected: `a call within ${step.timeoutMs} ms`, actual: received ? `${call!.method} after ${(performance.now() - t0).toFixed(0)} ms` : 'nothing', message: received ? 'ok' : `no call to the run's webhook within ${step.timeoutMs} ms` });
+          if (!call) break;
+          let structured: unknown;
+          try { structured = JSON.parse(call.body); } catch { structured = undefined; }
+          const ms = performance.now() - t0;
+          lastReply = { text: call.body, structured, timeToFirstTokenMs: ms, timeToFullReplyMs: ms, streamed: false };
+          for (const a of step.assertions) {
+            const r = evaluateAssertion(a, lastReply);
+            stepVerdicts.push(r.verdict);
+            await emit({ kind: 'assertion', stepIndex: i, ...r });
+          }
           break;
         }
         case 'simulate': {

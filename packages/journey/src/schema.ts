@@ -135,6 +135,16 @@ export function journeyJsonSchema(): Record<string, unknown> {
             },
           },
           {
+            type: 'object', required: ['wait_webhook'], additionalProperties: false,
+            properties: {
+              wait_webhook: {
+                type: 'object', additionalProperties: false, description: 'the next call to this run\'s {{webhook.url}} on the probe',
+                properties: { timeout_ms: { type: 'integer', minimum: 100, maximum: 600000 }, expect: { oneOf: [{ $ref: '#/$defs/assertion' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/assertion' } }] } },
+              },
+              ...named,
+            },
+          },
+          {
             type: 'object', required: ['simulate'], additionalProperties: false,
             properties: {
               simulate: {

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JetStreamBus, type Delivery, type RunBus, type Subscription } from '@vigil/bus';
-import { chatDrivers, checkContextFor, type ChannelDriver } from '@vigil/chat';
+import { chatDrivers, checkContextFor, webhookListenerFromEnv, type ChannelDriver, type WebhookListener } from '@vigil/chat';
 import { checksFromEnv } from '@vigil/judge';
 import { timingMetrics, type RunEventBody } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
@@ -56,6 +56,7 @@ export class Probe {
   readonly #drivers = new Map<string, ChannelDriver>();
   readonly #env: NodeJS.ProcessEnv;
   readonly #llmChecks: ReturnType<typeof checksFromEnv>;
+  #webhooks: WebhookListener | undefined;
   #sub: Subscription | undefined;
   #http: Server | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -93,6 +94,7 @@ export class Probe {
   /** Starts serving; resolves once registered and consuming. Throws on a fatal registration answer. */
   async start(): Promise<void> {
     await this.#startHttp();
+    this.#webhooks = await webhookListenerFromEnv(this.#env);
     this.#setState('registering');
     await this.#register();
     if (!this.#bus) {
@@ -187,10 +189,15 @@ export class Probe {
           emit({ kind: 'run_finished', verdict: 'error', durationMs: 0, errorCode: err.code, errorMessage: err.message, stepsPassed: 0, stepsFailed: 0 });
         }
         if (journey) {
-          await runJourney({
-            journey, meta, emit, signal: abort.signal, checks: { ...checkContextFor(req.target, req.runId, this.#env), ...this.#llmChecks },
-            open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env, phrases: expectedPhrases(journey) }),
-          });
+          const hook = this.#webhooks?.open(req.runId);
+          try {
+            await runJourney({
+              journey, meta, emit, signal: abort.signal, checks: { ...checkContextFor(req.target, req.runId, this.#env), ...this.#llmChecks, ...(hook ? { webhook: hook } : {}) },
+              open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env, phrases: expectedPhrases(journey) }),
+            });
+          } finally {
+            hook?.close();
+          }
         }
       }
       const { verdict } = await reporter.finished();
@@ -264,6 +271,7 @@ export class Probe {
       if (this.#ownBus) await this.#bus?.close().catch(() => undefined);
       this.#plane.close();
       if (this.#http) { this.#http.closeAllConnections(); await new Promise<void>((r) => this.#http!.close(() => r())); }
+      await this.#webhooks?.close();
       this.#setState('stopped');
     })();
     return this.#stopping;

@@ -17,6 +17,26 @@ export class Crm {
   readonly cases: Case[] = [];
   /** Fault switches, read on every write. */
   faults: { fail?: boolean; delayMs?: number } = {};
+  /** Where to announce new cases (POST of the case as JSON), as other systems subscribe to a real CRM's events. */
+  readonly webhooks = new Set<string>();
+  /** Deliveries so far: url, status (0: unreachable). */
+  readonly deliveries: Array<{ url: string; caseId: string; status: number }> = [];
+
+  subscribe(url: string): void {
+    let u: URL;
+    try { u = new URL(url); } catch { throw new VigilError('VIGIL_E_REQUEST_INVALID', `not a URL: ${url}`, { field: 'url', fix: 'an absolute http(s) URL' }); }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new VigilError('VIGIL_E_REQUEST_INVALID', 'webhooks go to http(s) URLs', { field: 'url', fix: 'an absolute http(s) URL' });
+    if (this.webhooks.size >= 1000) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'too many webhook subscriptions', { field: 'url', fix: 'DELETE /v1/crm/webhooks first' });
+    this.webhooks.add(url);
+  }
+
+  #announce(c: Case): void {
+    for (const url of this.webhooks) {
+      void fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-crm-event': 'case.created' }, body: JSON.stringify({ event: 'case.created', case: c }), signal: AbortSignal.timeout(5000) })
+        .then((r) => { this.deliveries.push({ url, caseId: c.id, status: r.status }); if (r.status === 404 || r.status === 410) this.webhooks.delete(url); })
+        .catch(() => { this.deliveries.push({ url, caseId: c.id, status: 0 }); });
+    }
+  }
 
   async createCase(input: { customerId?: string | null; subject: string; channel: 'voice' | 'chat'; reference: string }): Promise<Case> {
     if (this.faults.delayMs) await new Promise((r) => setTimeout(r, this.faults.delayMs));
@@ -25,6 +45,7 @@ export class Crm {
     if (input.customerId && !this.customers.some((c) => c.id === input.customerId)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `no customer ${input.customerId}`, { field: 'customerId', fix: 'GET /v1/crm/customers lists them' });
     const c: Case = { id: `case-${randomUUID().slice(0, 8)}`, customerId: input.customerId ?? null, subject: input.subject, channel: input.channel, reference: input.reference, status: 'open', createdAtMs: Date.now() };
     this.cases.push(c);
+    this.#announce(c);
     return c;
   }
 }

@@ -4,6 +4,7 @@
  *   GET  /v1/calls/:callId            one call
  *   GET  /v1/agent-desktop/events[?callId=…]   what the agent queue raised, with the context the IVR and bot collected
  *   GET  /v1/crm/customers, GET|POST /v1/crm/cases[?reference=…], GET /v1/crm/cases/:id   the CRM
+ *   POST /v1/crm/webhooks {url}, DELETE /v1/crm/webhooks   announce new cases (POST {event: "case.created", case})
  *   GET  /v1/faults, PUT /v1/faults   the fault switches (PUT replaces them; {} clears)
  *   GET  /healthz
  */
@@ -87,6 +88,12 @@ export async function serveApi(cc: ContactCenter, o: { host?: string; port?: num
         const ref = url.searchParams.get('reference');
         return send(res, 200, cc.crm.cases.filter((c) => !ref || c.reference === ref));
       }
+      if (req.method === 'POST' && path === '/v1/crm/webhooks') {
+        const b = await readJson(req) as { url?: unknown };
+        cc.crm.subscribe(String(b.url ?? ''));
+        return send(res, 201, { subscribed: b.url });
+      }
+      if (req.method === 'DELETE' && path === '/v1/crm/webhooks') { cc.crm.webhooks.clear(); return send(res, 200, { cleared: true }); }
       if (req.method === 'POST' && path === '/v1/crm/cases') {
         const b = await readJson(req) as Record<string, unknown>;
         if (typeof b.subject !== 'string') throw new VigilError('VIGIL_E_REQUEST_INVALID', 'subject must be a string', { field: 'subject', fix: 'e.g. {"subject": "Address change", "channel": "chat", "reference": "s-1"}' });
