@@ -5,7 +5,7 @@
  * policy drift, with its evidence in the run's events. The stand-in judge decides by keywords, so the agreement
  * figures printed are the stand-in's, not any model's.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,33 @@ describe('LLM judge', () => {
     expect(a.map((e) => e.verdict)).toEqual(['pass', 'pass', 'fail']);
     expect(a[0]!.message).toContain('LEXICAL FALLBACK');
     expect(out.verdict).toBe('fail');
+  });
+
+  it('a rubric carries its last calibration, and verdicts made with a poorly agreeing or uncalibrated one are flagged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-rubric-'));
+    const rubric = join(dir, 'fees-policy.yaml');
+    const fresh = join(dir, 'fees-uncalibrated.yaml');
+    copyFileSync(SET[0]!, rubric);
+    copyFileSync(SET[0]!, fresh);
+    const cal = spawnVigil(['judge', 'calibrate', rubric, SET[1]!, '--base-url', srv.baseUrl, '--model', 'keyword-stand-in', '--samples', '1', '--write'], {}, 'judge-calibrate-write');
+    expect(await cal.exited).toBe(1); // kappa 0.583 < 0.6
+    const written = readFileSync(rubric, 'utf8');
+    expect(written).toContain('# A rubric under calibration'); // the file's comments survive
+    expect(written).toMatch(/calibration:\n\s+model: keyword-stand-in\n\s+kappa: 0\.58\d*\n\s+accuracy: 0\.79\d*\n\s+n: 24/);
+    const journey = (file: string) => {
+      const f = join(dir, `j-${file.split('/').pop()}`);
+      writeFileSync(f, ['version: 1', 'name: fees-rubric-file', 'channel: chat', 'steps:', '  - say: What are the fees?', `  - expect: { judge: { rubric_file: "${file}", samples: 1 } }`].join('\n'));
+      return f;
+    };
+    const message = async (file: string, env: Record<string, string>) => {
+      const p = spawnVigil(['run', journey(file), '--target', `${cc.chatUrl}/webhook`, '--json'], { VIGIL_JUDGE_BASE_URL: srv.baseUrl, ...env }, 'judge-rubric-file');
+      await p.exited;
+      return (JSON.parse(p.output()) as { events: Array<{ kind: string; message?: string; evidence?: { rubric?: { flag: string | null } } }> }).events.find((e) => e.kind === 'assertion')!;
+    };
+    expect((await message(rubric, { VIGIL_JUDGE_MODEL: 'keyword-stand-in' })).message).toBe('[rubric fees-policy v1: BELOW AGREEMENT] ok');
+    expect(await message(rubric, { VIGIL_JUDGE_MODEL: 'keyword-stand-in', VIGIL_JUDGE_MIN_KAPPA: '0.5' })).toMatchObject({ message: 'ok', evidence: { rubric: { flag: null } } });
+    expect((await message(rubric, { VIGIL_JUDGE_MODEL: 'another-model' })).message).toBe('[rubric fees-policy v1: CALIBRATED FOR OTHER MODEL] ok');
+    expect((await message(fresh, { VIGIL_JUDGE_MODEL: 'keyword-stand-in' })).message).toBe('[rubric fees-policy v1: UNCALIBRATED] ok');
   });
 });
 

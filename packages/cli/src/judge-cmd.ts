@@ -4,9 +4,9 @@
  * (--base-url/--model, or VIGIL_JUDGE_BASE_URL/VIGIL_JUDGE_MODEL, key VIGIL_JUDGE_API_KEY).
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { VigilError } from '@vigil/errors';
-import { calibrate, LlmJudge, type Calibration, type LabelledExample } from '@vigil/judge';
+import { createHash } from 'node:crypto';
+import { calibrate, LlmJudge, loadRubric, writeCalibration, type Calibration, type LabelledExample } from '@vigil/judge';
 
 export interface CalibrateOptions {
   rubricFile: string;
@@ -16,6 +16,8 @@ export interface CalibrateOptions {
   samples?: number;
   minKappa: number;
   json?: boolean;
+  /** Record the result in the rubric file (its `calibration:`), where judge verdicts pick it up. */
+  write?: boolean;
   env?: NodeJS.ProcessEnv;
   out?: NodeJS.WritableStream;
 }
@@ -24,14 +26,6 @@ const bad = (field: string, message: string, fix: string) => new VigilError('VIG
 
 async function readText(f: string, what: string): Promise<string> {
   try { return await readFile(f, 'utf8'); } catch (e) { throw bad(what, `cannot read ${f}: ${(e as Error).message}`, `give the path of the ${what}`); }
-}
-
-export async function loadRubric(file: string): Promise<{ name: string; version: number; rubric: string }> {
-  let doc: unknown;
-  try { doc = parseYaml(await readText(file, 'rubric file')); } catch (e) { if (e instanceof VigilError) throw e; throw bad('rubric', `${file} is not YAML: ${(e as Error).message}`, 'fix the YAML'); }
-  const r = doc as { name?: unknown; version?: unknown; rubric?: unknown };
-  if (typeof r?.rubric !== 'string' || r.rubric.trim().length < 10) throw bad(`${file}: rubric`, 'the rubric file needs `rubric:` with the text the judge applies', 'name: x, version: 1, rubric: "The reply must …"');
-  return { name: typeof r.name === 'string' ? r.name : file, version: typeof r.version === 'number' ? r.version : 1, rubric: r.rubric };
 }
 
 export async function loadLabelledSet(file: string): Promise<LabelledExample[]> {
@@ -67,6 +61,10 @@ export async function calibrateCommand(o: CalibrateOptions): Promise<Calibration
   const inconclusive = c.confusion.pass.inconclusive + c.confusion.fail.inconclusive;
   if (inconclusive === c.n) throw new VigilError('VIGIL_E_CHANNEL_UNREACHABLE', `the judge at ${baseUrl} gave no verdict on any of the ${c.n} examples`, { fix: 'check --base-url, --model and the key' });
   const flagged = c.kappa < o.minKappa;
+  if (o.write) {
+    const setSha256 = createHash('sha256').update(await readText(o.setFile, 'labelled set')).digest('hex');
+    await writeCalibration(o.rubricFile, { model, kappa: Number(c.kappa.toFixed(4)), accuracy: Number(c.accuracy.toFixed(4)), n: c.n, setSha256, atIso: new Date().toISOString() });
+  }
   if (o.json) {
     out.write(`${JSON.stringify({ rubric: { name: rubric.name, version: rubric.version }, judge: { baseUrl, model, samples: o.samples ?? 3 }, ...c, minKappa: o.minKappa, belowAgreement: flagged }, null, 2)}\n`);
     return c;

@@ -29,9 +29,11 @@ const HELP = `vigil — continuous CX assurance
   vigil runs list [--journey X] [--target X] [--region X] [--verdict V] [--limit N] [--json]
   vigil runs show <run-id> [--json]
   vigil judge calibrate <rubric.yaml> <labelled.jsonl> [--base-url URL --model ID] [--samples N]
-                        [--min-kappa K] [--json]
+                        [--min-kappa K] [--json] [--write]
         How often an LLM judge (any OpenAI-compatible endpoint; or VIGIL_JUDGE_BASE_URL/_MODEL/_API_KEY)
         agrees with human labels: accuracy, Cohen's kappa, confusion matrix. Exit 1 below --min-kappa (0.6).
+        --write records the result in the rubric file; judge verdicts made with it are flagged when it is
+        uncalibrated, calibrated for another model, or below VIGIL_JUDGE_MIN_KAPPA.
   vigil wer <reference.trn> <hypothesis.trn> [--json] [--no-normalise]
         Word and character error rates, per utterance and overall, aligned as NIST sclite aligns.
 `;
@@ -163,14 +165,14 @@ async function main(argv: string[]): Promise<void> {
     case 'judge': {
       const [sub, ...args] = rest;
       if (sub !== 'calibrate') throw new VigilError('VIGIL_E_REQUEST_INVALID', `unknown judge command ${sub ?? ''}`.trim(), { field: 'judge', fix: 'vigil judge calibrate <rubric.yaml> <labelled.jsonl>' });
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'base-url': { type: 'string' }, model: { type: 'string' }, samples: { type: 'string' }, 'min-kappa': { type: 'string' }, json: { type: 'boolean' } } });
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'base-url': { type: 'string' }, model: { type: 'string' }, samples: { type: 'string' }, 'min-kappa': { type: 'string' }, json: { type: 'boolean' }, write: { type: 'boolean' } } });
       if (positionals.length !== 2) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give a rubric file and a labelled set', { field: 'files', fix: 'vigil judge calibrate rubric.yaml labelled.jsonl --base-url URL --model ID' });
       const samples = values.samples === undefined ? undefined : Number(values.samples);
       if (samples !== undefined && (!Number.isInteger(samples) || samples < 1 || samples > 15)) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--samples must be 1..15', { field: '--samples', fix: 'e.g. --samples 3' });
       const minKappa = values['min-kappa'] === undefined ? 0.6 : Number(values['min-kappa']);
       if (!(minKappa >= -1 && minKappa <= 1)) throw new VigilError('VIGIL_E_REQUEST_INVALID', '--min-kappa must be a number from -1 to 1', { field: '--min-kappa', fix: 'e.g. --min-kappa 0.6 (substantial agreement)' });
       const { calibrateCommand } = await import('./judge-cmd.ts');
-      const c = await calibrateCommand({ rubricFile: positionals[0]!, setFile: positionals[1]!, baseUrl: values['base-url'], model: values.model, samples, minKappa, json: values.json });
+      const c = await calibrateCommand({ rubricFile: positionals[0]!, setFile: positionals[1]!, baseUrl: values['base-url'], model: values.model, samples, minKappa, json: values.json, write: values.write });
       return process.exit(c.kappa >= minKappa ? 0 : 1);
     }
     case 'wer': {

@@ -49,7 +49,7 @@ export function describeAssertion(a: Assertion): string {
     case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms': return `${a.kind} ${a.limit}`;
     case 'semantic': return `semantic ${JSON.stringify(a.to.length > 60 ? `${a.to.slice(0, 60)}…` : a.to)} >= ${a.min}`;
     case 'intent': return `intent ${a.expected}${a.of === 'caller' ? ' (caller)' : ''}`;
-    case 'judge': return `judge ${JSON.stringify(a.rubric.length > 60 ? `${a.rubric.slice(0, 60)}…` : a.rubric)}`;
+    case 'judge': return a.rubricFile ? `judge ${a.rubricFile.split('/').pop()}` : `judge ${JSON.stringify(a.rubric.length > 60 ? `${a.rubric.slice(0, 60)}…` : a.rubric)}`;
     case 'max_wer': return `max_wer ${a.max} vs ${JSON.stringify(a.expected.length > 60 ? `${a.expected.slice(0, 60)}…` : a.expected)}`;
   }
 }

@@ -69,7 +69,7 @@ export type Assertion =
   | { kind: 'semantic'; to: string; min: number; name?: string }
   /** The reply (or the caller's last turn) expresses `expected`, one of `labels` (name → description), by LLM or classifier endpoint. */
   | { kind: 'intent'; expected: string; labels: Record<string, string>; of: 'reply' | 'caller'; name?: string }
-  | { kind: 'judge'; rubric: string; /** Absent: the judge's configured default (VIGIL_JUDGE_SAMPLES, else 3). */ samples?: number; name?: string };
+  | { kind: 'judge'; rubric: string; /** A rubric file on the probe host (with its calibration); then `rubric` is empty. */ rubricFile?: string; /** Absent: the judge's configured default (VIGIL_JUDGE_SAMPLES, else 3). */ samples?: number; name?: string };
 
 export type JsonPathTest = { op: 'exists'; value: boolean } | { op: 'equals'; value: unknown } | { op: 'contains'; value: string } | { op: 'regex'; value: string };
 
@@ -310,11 +310,13 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       checkKeys(c, path, raw, ['judge', 'name'], 'a judge assertion');
       const o = typeof v === 'string' ? { rubric: v } : v;
       if (!isObj(o)) { c.add(p, 'judge must be the rubric text, or { rubric: "...", samples: 3 }'); return undefined; }
-      checkKeys(c, p, o, ['rubric', 'samples'], 'a judge assertion');
-      if (typeof o.rubric !== 'string' || o.rubric.trim().length < 10) { c.add([...p, 'rubric'], 'judge.rubric must say what a good reply does (at least 10 characters)'); return undefined; }
+      checkKeys(c, p, o, ['rubric', 'rubric_file', 'samples'], 'a judge assertion');
+      if ((o.rubric === undefined) === (o.rubric_file === undefined)) { c.add(p, 'judge takes either rubric (the text) or rubric_file (a calibrated rubric file on the probe host)'); return undefined; }
+      if (o.rubric_file !== undefined && (typeof o.rubric_file !== 'string' || !/^\/\S+\.ya?ml$/.test(o.rubric_file))) { c.add([...p, 'rubric_file'], 'judge.rubric_file must be an absolute path to a .yaml rubric file on the probe host'); return undefined; }
+      if (o.rubric !== undefined && (typeof o.rubric !== 'string' || o.rubric.trim().length < 10)) { c.add([...p, 'rubric'], 'judge.rubric must say what a good reply does (at least 10 characters)'); return undefined; }
       const samples = o.samples;
       if (samples !== undefined && (typeof samples !== 'number' || !Number.isInteger(samples) || samples < 1 || samples > 15)) { c.add([...p, 'samples'], 'judge.samples must be a whole number from 1 to 15 (odd numbers avoid ties)'); return undefined; }
-      return { kind, rubric: o.rubric, ...(samples !== undefined ? { samples } : {}), name };
+      return { kind, rubric: typeof o.rubric === 'string' ? o.rubric : '', ...(typeof o.rubric_file === 'string' ? { rubricFile: o.rubric_file } : {}), ...(samples !== undefined ? { samples } : {}), name };
     }
     case 'max_latency_ms': case 'max_first_token_ms': case 'max_barge_in_ms': {
       checkKeys(c, path, raw, [kind, 'name'], `a ${kind} assertion`);

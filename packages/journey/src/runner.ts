@@ -57,6 +57,8 @@ export interface CheckContext {
   judge?: (input: { rubric: string; conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>; scope?: 'last_reply' | 'conversation' }, o: { samples?: number; signal: AbortSignal }) => Promise<{
     verdict: 'pass' | 'fail' | 'inconclusive'; score: number | null; rationale: string; evidence: unknown;
   }>;
+  /** Loads a rubric file for `judge: { rubric_file }`, with its calibration and whether verdicts made with it are flagged. */
+  rubric?: (path: string) => Promise<{ name: string; version: number; rubric: string; calibration: unknown; flag: string | null }>;
   /** Semantic similarity for `semantic` assertions (embeddings, or the labelled lexical fallback). */
   similarity?: (a: string, b: string, signal: AbortSignal) => Promise<{ similarity: number; method: string; model: string | null }>;
   /** Intent classification for `intent` assertions. */
@@ -145,10 +147,16 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
 
   const conversation: Array<{ speaker: 'caller' | 'bot'; text: string }> = [];
   const judgeReply = async (a: Extract<Assertion, { kind: 'judge' }>, scope: 'last_reply' | 'conversation' = 'last_reply', label = describeAssertion(a)): Promise<AssertionResult & { evidence?: unknown }> => {
-    if (!checks.judge) return { assertion: label, verdict: 'inconclusive', expected: a.rubric, actual: '', message: 'no LLM judge is configured on this probe (VIGIL_JUDGE_BASE_URL, VIGIL_JUDGE_MODEL)' };
-    const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric: a.rubric, conversation: [...conversation], scope }, { ...(a.samples !== undefined ? { samples: a.samples } : {}), signal }));
+    if (!checks.judge) return { assertion: label, verdict: 'inconclusive', expected: a.rubric || a.rubricFile || '', actual: '', message: 'no LLM judge is configured on this probe (VIGIL_JUDGE_BASE_URL, VIGIL_JUDGE_MODEL)' };
+    const file = a.rubricFile && checks.rubric ? await checks.rubric(a.rubricFile) : undefined;
+    if (a.rubricFile && !file) return { assertion: label, verdict: 'inconclusive', expected: a.rubricFile, actual: '', message: 'this probe cannot read rubric files' };
+    const rubric = file ? file.rubric : a.rubric;
+    const o = await withStepTimeout(Math.max(journey.settings.stepTimeoutMs, 60_000), opts.signal, (signal) => checks.judge!({ rubric, conversation: [...conversation], scope }, { ...(a.samples !== undefined ? { samples: a.samples } : {}), signal }));
     const score = o.score === null ? '' : ` (score ${o.score.toFixed(2)})`;
-    return { assertion: label, verdict: o.verdict, expected: a.rubric, actual: `${o.verdict}${score}: ${o.rationale}`, message: o.verdict === 'pass' ? 'ok' : o.rationale, evidence: o.evidence };
+    // A verdict from an uncalibrated (or poorly agreeing) rubric says so wherever it is shown.
+    const flag = file?.flag ? `[rubric ${file.name} v${file.version}: ${file.flag.replace(/_/g, ' ').toUpperCase()}] ` : '';
+    const evidence = file ? { ...(o.evidence as object), rubric: { name: file.name, version: file.version, calibration: file.calibration, flag: file.flag } } : o.evidence;
+    return { assertion: label, verdict: o.verdict, expected: rubric, actual: `${flag}${o.verdict}${score}: ${o.rationale}`, message: `${flag}${o.verdict === 'pass' ? 'ok' : o.rationale}`, evidence };
   };
   /** semantic and intent: asynchronous, through the run's checks. */
   const meaning = async (a: Extract<Assertion, { kind: 'semantic' | 'intent' }>, reply: ChatReply): Promise<AssertionResult & { evidence?: unknown }> => {

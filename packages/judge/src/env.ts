@@ -1,6 +1,7 @@
 /** The LLM-backed parts of a run's checks (judge, caller simulator), from the probe's environment. */
 import { VigilError } from '@vigil/errors';
 import { judgeFromEnv } from './judge.ts';
+import { loadRubric, rubricFlag } from './rubric.ts';
 import { IntentClassifier, SemanticSimilarity } from './semantic.ts';
 import { CallerSimulator, simulatorFromEnv, SIMULATOR_PROMPT_VERSION } from './simulate.ts';
 
@@ -10,6 +11,7 @@ export function checksFromEnv(env: NodeJS.ProcessEnv = process.env): {
   simulatorInfo?: (p: { persona: string; goal: string; constraints: string[] }) => Record<string, unknown>;
   similarity: (a: string, b: string, signal: AbortSignal) => ReturnType<SemanticSimilarity['similarity']>;
   classify?: (text: string, labels: Record<string, string>, signal: AbortSignal) => ReturnType<IntentClassifier['classify']>;
+  rubric: (path: string) => Promise<Awaited<ReturnType<typeof loadRubric>> & { flag: ReturnType<typeof rubricFlag> }>;
 } {
   const judge = judgeFromEnv(env);
   const sim = simulatorFromEnv(env);
@@ -17,7 +19,10 @@ export function checksFromEnv(env: NodeJS.ProcessEnv = process.env): {
   const semantic = new SemanticSimilarity(env.VIGIL_EMBEDDINGS_BASE_URL && env.VIGIL_EMBEDDINGS_MODEL ? { baseUrl: env.VIGIL_EMBEDDINGS_BASE_URL, model: env.VIGIL_EMBEDDINGS_MODEL, ...(env.VIGIL_EMBEDDINGS_API_KEY ? { apiKey: env.VIGIL_EMBEDDINGS_API_KEY } : {}) } : undefined);
   const llm = env.VIGIL_JUDGE_BASE_URL && env.VIGIL_JUDGE_MODEL ? { baseUrl: env.VIGIL_JUDGE_BASE_URL, model: env.VIGIL_JUDGE_MODEL, ...(env.VIGIL_JUDGE_API_KEY ? { apiKey: env.VIGIL_JUDGE_API_KEY } : {}) } : undefined;
   const classifier = env.VIGIL_INTENT_CLASSIFIER_URL || llm ? new IntentClassifier({ ...(llm ? { llm } : {}), ...(env.VIGIL_INTENT_CLASSIFIER_URL ? { classifierUrl: env.VIGIL_INTENT_CLASSIFIER_URL } : {}) }) : undefined;
+  const minKappa = env.VIGIL_JUDGE_MIN_KAPPA === undefined ? 0.6 : Number(env.VIGIL_JUDGE_MIN_KAPPA);
+  if (!(minKappa >= -1 && minKappa <= 1)) throw new VigilError('VIGIL_E_CONFIG_INVALID', `VIGIL_JUDGE_MIN_KAPPA must be -1..1, got ${env.VIGIL_JUDGE_MIN_KAPPA}`, { field: 'VIGIL_JUDGE_MIN_KAPPA', fix: 'e.g. 0.6' });
   return {
+    rubric: async (path) => { const r = await loadRubric(path); return { ...r, flag: rubricFlag(r, env.VIGIL_JUDGE_MODEL ?? '', minKappa) }; },
     similarity: (a, b, signal) => semantic.similarity(a, b, signal),
     ...(classifier ? { classify: (text: string, labels: Record<string, string>, signal: AbortSignal) => classifier.classify(text, labels, signal) } : {}),
     ...(judge ? { judge } : {}),

@@ -3,3 +3,4 @@ export { calibrate, cohensKappa, type LabelledExample, type Calibration } from '
 export { CallerSimulator, simulatorFromEnv, simulatorSystemPrompt, SIMULATOR_PROMPT_VERSION, type Persona, type SimulatorTurn } from './simulate.ts';
 export { checksFromEnv } from './env.ts';
 export { SemanticSimilarity, IntentClassifier, lexicalSimilarity, LEXICAL_SIMILARITY_VERSION, type SimilarityResult, type IntentResult } from './semantic.ts';
+export { loadRubric, writeCalibration, rubricFlag, type Rubric, type RubricCalibration, type RubricFlag } from './rubric.ts';
