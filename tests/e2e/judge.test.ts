@@ -25,7 +25,9 @@ describe('LLM judge', () => {
   let cc: ContactCenter;
   let api: { url: string; close: () => Promise<void> };
   beforeAll(async () => {
-    srv = await startTestJudgeServer((r) => (r.messages[0]!.content.startsWith('Classify')
+    srv = await startTestJudgeServer((r) => (r.messages[0]!.content.startsWith('Extract these slots')
+      ? JSON.stringify({ account_last4: /ending (\d{4})/.exec(r.messages.at(-1)!.content)?.[1] ?? null, card_number: null })
+      : r.messages[0]!.content.startsWith('Classify')
       ? JSON.stringify({ intent: /fee/i.test(r.messages.at(-1)!.content) ? 'fees' : 'other', confidence: 0.8 })
       : keywordJudge(lastBotReply(r))));
     cc = await startContactCenter({ prompts: 'tts' });
@@ -128,6 +130,21 @@ describe('LLM judge', () => {
     expect(await message(rubric, { VIGIL_JUDGE_MODEL: 'keyword-stand-in', VIGIL_JUDGE_MIN_KAPPA: '0.5' })).toMatchObject({ message: 'ok', evidence: { rubric: { flag: null } } });
     expect((await message(rubric, { VIGIL_JUDGE_MODEL: 'another-model' })).message).toBe('[rubric fees-policy v1: CALIBRATED FOR OTHER MODEL] ok');
     expect((await message(fresh, { VIGIL_JUDGE_MODEL: 'keyword-stand-in' })).message).toBe('[rubric fees-policy v1: UNCALIBRATED] ok');
+  });
+
+  it('slots: the LLM extracts entities from the reply and each must equal what the journey expects', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-slots-'));
+    const f = join(dir, 'slots.yaml');
+    writeFileSync(f, ['version: 1', 'name: balance-slots', 'channel: chat', 'settings: { stop_on_failure: false }', 'steps:', '  - say: what is my balance', '  - say: "12345678"',
+      '  - expect: { slots: { expect: { account_last4: { describe: "last four digits of the account", equals: "5678" }, card_number: { describe: "a full card number", equals: null } } } }',
+      '  - expect: { name: wrong account, slots: { expect: { account_last4: { describe: "last four digits of the account", equals: "1111" } } } }'].join('\n'));
+    const p = spawnVigil(['run', f, '--target', `${cc.chatUrl}/webhook`, '--json'], { VIGIL_JUDGE_BASE_URL: srv.baseUrl, VIGIL_JUDGE_MODEL: 'stand-in' }, 'judge-slots');
+    await p.exited;
+    const out = JSON.parse(p.output()) as { events: Array<{ kind: string; verdict?: string; actual?: string; message?: string }> };
+    const a = out.events.filter((e) => e.kind === 'assertion');
+    expect(a.map((e) => e.verdict)).toEqual(['pass', 'fail']);
+    expect(a[0]!.actual).toBe('account_last4="5678", card_number=null');
+    expect(a[1]!.message).toBe('wrong slots: account_last4');
   });
 });
 

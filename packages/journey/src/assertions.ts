@@ -47,6 +47,8 @@ export function describeAssertion(a: Assertion): string {
     case 'no_pii': return a.kinds.length === 7 ? 'no_pii' : `no_pii ${a.kinds.join(', ')}`;
     case 'fuzzy': return `fuzzy ${JSON.stringify(a.text.length > 60 ? `${a.text.slice(0, 60)}…` : a.text)} >= ${a.min}`;
     case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms': return `${a.kind} ${a.limit}`;
+    case 'policy': return `policy ${a.policy}`;
+    case 'slots': return `slots ${Object.keys(a.slots).join(', ')}${a.of === 'caller' ? ' (caller)' : ''}`;
     case 'semantic': return `semantic ${JSON.stringify(a.to.length > 60 ? `${a.to.slice(0, 60)}…` : a.to)} >= ${a.min}`;
     case 'intent': return `intent ${a.expected}${a.of === 'caller' ? ' (caller)' : ''}`;
     case 'judge': return a.rubricFile ? `judge ${a.rubricFile.split('/').pop()}` : `judge ${JSON.stringify(a.rubric.length > 60 ? `${a.rubric.slice(0, 60)}…` : a.rubric)}`;
@@ -134,7 +136,19 @@ export function evaluateAssertion(a: Assertion, reply: ChatReply): AssertionResu
     }
     case 'min_mos': case 'max_loss_percent': case 'max_jitter_ms':
       return { assertion: describeAssertion(a), verdict: 'error', expected: String(a.limit), actual: '', message: `${a.kind} is checked at the end of the call (see evaluateCallQuality)` };
-    case 'semantic': case 'intent': case 'judge':
+    case 'policy': {
+      const norm = (t: string) => t.toLowerCase().replace(/\s+/g, ' ');
+      const text = norm(reply.text);
+      const says = (phrase: string) => {
+        const m = /^\/(.+)\/([imsu]*)$/.exec(phrase);
+        return m ? new RegExp(m[1]!, m[2]).test(reply.text) : text.includes(norm(phrase));
+      };
+      const missing = a.require.filter((r) => !says(r));
+      const said = a.forbid.filter((f) => says(f));
+      const problems = [...missing.map((m) => `missing required "${m}"`), ...said.map((f) => `says forbidden "${f}"`)];
+      return result(a, problems.length === 0, `require [${a.require.join(' | ')}], forbid [${a.forbid.join(' | ')}]`, reply.text, problems.join('; '));
+    }
+    case 'semantic': case 'intent': case 'judge': case 'slots':
       // Asynchronous: the runner asks the run's checks (CheckContext.judge, .similarity, .classify).
       return { assertion: describeAssertion(a), verdict: 'inconclusive', expected: '', actual: '', message: `${a.kind} is evaluated by the runner` };
     case 'max_first_token_ms': {

@@ -39,7 +39,7 @@ export const TEMPLATE_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-
 const BUILTIN_VARIABLES = ['run.id', 'session.id', 'call.id', 'webhook.url'];
 type StepKindName = (typeof STEP_KINDS)[number];
 export type StepKind = (typeof STEP_KINDS)[number];
-export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge', 'min_mos', 'max_loss_percent', 'max_jitter_ms', 'semantic', 'intent'] as const;
+export const ASSERTION_KINDS = ['equals', 'contains', 'not_contains', 'regex', 'any_of', 'jsonpath', 'max_latency_ms', 'max_first_token_ms', 'max_barge_in_ms', 'status', 'no_pii', 'fuzzy', 'max_wer', 'judge', 'min_mos', 'max_loss_percent', 'max_jitter_ms', 'semantic', 'intent', 'policy', 'slots'] as const;
 /** Checked once the call has ended, on its quality (journey-wide `assertions` of voice journeys only). */
 export const CALL_QUALITY_KINDS = ['min_mos', 'max_loss_percent', 'max_jitter_ms'] as const;
 export type AssertionKind = (typeof ASSERTION_KINDS)[number];
@@ -65,6 +65,13 @@ export type Assertion =
    */
   /** Voice, journey-wide: the call's E-model MOS, packet loss or interarrival jitter (from RTCP/RTP statistics). */
   | { kind: 'min_mos' | 'max_loss_percent' | 'max_jitter_ms'; limit: number; name?: string }
+  /**
+   * A policy as rules: every `require` phrase is said (required disclosures), no `forbid` phrase is (forbidden
+   * statements); phrases match case-insensitively after collapsing whitespace, or as /regex/ when so written.
+   */
+  | { kind: 'policy'; policy: string; require: string[]; forbid: string[]; name?: string }
+  /** Entity/slot extraction by LLM: each named slot's value in the reply (or the caller's turn) must equal the one given (null: absent). */
+  | { kind: 'slots'; slots: Record<string, { describe: string; equals: string | null }>; of: 'reply' | 'caller'; name?: string }
   /** Meaning close to `to`: embeddings cosine ≥ `min` (or the labelled lexical fallback without an embeddings endpoint). */
   | { kind: 'semantic'; to: string; min: number; name?: string }
   /** The reply (or the caller's last turn) expresses `expected`, one of `labels` (name → description), by LLM or classifier endpoint. */
@@ -243,7 +250,7 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       checkKeys(c, path, raw, ['any_of', 'name'], 'an any_of assertion');
       if (!Array.isArray(v) || v.length === 0) { c.add(p, 'any_of must be a non-empty list of assertions (or strings, meaning contains)'); return undefined; }
       const of = v.map((x, i) => parseAssertion(c, [...p, i], x));
-      if (of.some((x) => x?.kind === 'judge' || x?.kind === 'semantic' || x?.kind === 'intent')) { c.add(p, 'judge, semantic and intent cannot sit inside any_of; give each its own expect'); return undefined; }
+      if (of.some((x) => x?.kind === 'judge' || x?.kind === 'semantic' || x?.kind === 'intent' || x?.kind === 'slots')) { c.add(p, 'judge, semantic, intent and slots cannot sit inside any_of; give each its own expect'); return undefined; }
       return of.every((x) => x) ? { kind, of: of as Assertion[], name } : undefined;
     }
     case 'jsonpath': {
@@ -282,6 +289,40 @@ function parseAssertion(c: Collector, path: Path, raw: unknown): Assertion | und
       const n = v[numKey] ?? (kind === 'fuzzy' ? 0.8 : 0.2);
       if (typeof n !== 'number' || n < 0 || n > 1) { c.add([...p, numKey], `${kind}.${numKey} must be a number from 0 to 1`); return undefined; }
       return kind === 'fuzzy' ? { kind, text: v.text as string, min: n, name } : { kind, expected: v.expected as string, max: n, name };
+    }
+    case 'policy': {
+      checkKeys(c, path, raw, ['policy', 'name'], 'a policy assertion');
+      if (!isObj(v)) { c.add(p, 'policy must be a map: { name: fee-disclosure, require: [...], forbid: [...] }'); return undefined; }
+      checkKeys(c, p, v, ['name', 'require', 'forbid'], 'a policy assertion');
+      const list = (k: 'require' | 'forbid') => {
+        const x = v[k] ?? [];
+        if (!Array.isArray(x) || !x.every((e) => typeof e === 'string' && e.trim() !== '')) { c.add([...p, k], `policy.${k} must be a list of phrases (or /regex/)`); return undefined; }
+        for (const [i, e] of (x as string[]).entries()) {
+          const m = /^\/(.+)\/([imsu]*)$/.exec(e);
+          if (m) { try { new RegExp(m[1]!, m[2]); } catch (err) { c.add([...p, k, i], `regex does not compile: ${(err as Error).message}`); return undefined; } }
+        }
+        return x as string[];
+      };
+      const require = list('require');
+      const forbid = list('forbid');
+      if (!require || !forbid) return undefined;
+      if (require.length + forbid.length === 0) { c.add(p, 'policy needs at least one require or forbid phrase'); return undefined; }
+      return { kind, policy: typeof v.name === 'string' ? v.name : 'policy', require, forbid, name };
+    }
+    case 'slots': {
+      checkKeys(c, path, raw, ['slots', 'name'], 'a slots assertion');
+      if (!isObj(v) || !isObj(v.expect)) { c.add(p, 'slots must be a map: { expect: { account: { describe: "the account number", equals: "12345678" } }, of: reply|caller }'); return undefined; }
+      checkKeys(c, p, v, ['expect', 'of'], 'a slots assertion');
+      const slots: Record<string, { describe: string; equals: string | null }> = {};
+      for (const [k, sv] of Object.entries(v.expect)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || !isObj(sv) || typeof sv.describe !== 'string' || !(sv.equals === null || typeof sv.equals === 'string' || typeof sv.equals === 'number')) {
+          c.add([...p, 'expect', k], 'each slot needs describe (what it is) and equals (its expected value, or null for absent)'); return undefined;
+        }
+        slots[k] = { describe: sv.describe, equals: sv.equals === null ? null : String(sv.equals) };
+      }
+      if (Object.keys(slots).length === 0) { c.add([...p, 'expect'], 'slots.expect needs at least one slot'); return undefined; }
+      if (v.of !== undefined && v.of !== 'reply' && v.of !== 'caller') { c.add([...p, 'of'], 'slots.of must be "reply" (default) or "caller"'); return undefined; }
+      return { kind, slots, of: v.of === 'caller' ? 'caller' : 'reply', name };
     }
     case 'semantic': {
       checkKeys(c, path, raw, ['semantic', 'name'], 'a semantic assertion');
@@ -549,7 +590,7 @@ export function parseJourney(source: string, file = 'journey.yaml'): ParsedJourn
       if (!Array.isArray(raw.assertions)) c.add(['assertions'], 'assertions must be a list');
       else assertions = parseAssertions(c, ['assertions'], raw.assertions) ?? [];
       assertions.forEach((a, i) => {
-        if (a.kind === 'judge' || a.kind === 'semantic' || a.kind === 'intent') c.add(['assertions', i, a.kind], `${a.kind} goes in an expect step (after the reply it checks), not in the journey-wide assertions`);
+        if (a.kind === 'judge' || a.kind === 'semantic' || a.kind === 'intent' || a.kind === 'slots') c.add(['assertions', i, a.kind], `${a.kind} goes in an expect step (after the reply it checks), not in the journey-wide assertions`);
         if ((CALL_QUALITY_KINDS as readonly string[]).includes(a.kind) && family !== 'voice') c.add(['assertions', i, a.kind], `${a.kind} checks a call's quality: it needs channel: voice`);
       });
     }

@@ -61,6 +61,8 @@ export interface CheckContext {
   rubric?: (path: string) => Promise<{ name: string; version: number; rubric: string; calibration: unknown; flag: string | null }>;
   /** Semantic similarity for `semantic` assertions (embeddings, or the labelled lexical fallback). */
   similarity?: (a: string, b: string, signal: AbortSignal) => Promise<{ similarity: number; method: string; model: string | null }>;
+  /** Entity/slot extraction for `slots` assertions. */
+  extract?: (text: string, slots: Record<string, string>, signal: AbortSignal) => Promise<{ values: Record<string, string | null>; model: string; raw: string }>;
   /** Intent classification for `intent` assertions. */
   classify?: (text: string, labels: Record<string, string>, signal: AbortSignal) => Promise<{ intent: string | null; confidence: number | null; method: string; model: string | null; raw: string }>;
   /** This run's webhook on the probe ({{webhook.url}}) and the calls it receives, for `wait_webhook` steps. */
@@ -159,7 +161,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     return { assertion: label, verdict: o.verdict, expected: rubric, actual: `${flag}${o.verdict}${score}: ${o.rationale}`, message: `${flag}${o.verdict === 'pass' ? 'ok' : o.rationale}`, evidence };
   };
   /** semantic and intent: asynchronous, through the run's checks. */
-  const meaning = async (a: Extract<Assertion, { kind: 'semantic' | 'intent' }>, reply: ChatReply): Promise<AssertionResult & { evidence?: unknown }> => {
+  const meaning = async (a: Extract<Assertion, { kind: 'semantic' | 'intent' | 'slots' }>, reply: ChatReply): Promise<AssertionResult & { evidence?: unknown }> => {
     const label = describeAssertion(a);
     const t = Math.max(journey.settings.stepTimeoutMs, 60_000);
     if (a.kind === 'semantic') {
@@ -168,6 +170,20 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
       const how = r.method === 'embeddings' ? `embeddings ${r.model}` : 'LEXICAL FALLBACK (shared words, not meaning: set VIGIL_EMBEDDINGS_BASE_URL)';
       const pass = r.similarity >= a.min;
       return { assertion: label, verdict: pass ? 'pass' : 'fail', expected: `similarity >= ${a.min}`, actual: `${r.similarity.toFixed(3)} by ${how}: ${reply.text.slice(0, 300)}`, message: pass ? `ok (${how})` : `similarity ${r.similarity.toFixed(3)} by ${how} is under ${a.min}`, evidence: r };
+    }
+    if (a.kind === 'slots') {
+      if (!checks.extract) return { assertion: label, verdict: 'inconclusive', expected: '', actual: '', message: 'no slot extractor is configured (VIGIL_JUDGE_BASE_URL/_MODEL)' };
+      const text = a.of === 'caller' ? [...conversation].reverse().find((x) => x.speaker === 'caller')?.text ?? '' : reply.text;
+      const r = await withStepTimeout(t, opts.signal, (signal) => checks.extract!(text, Object.fromEntries(Object.entries(a.slots).map(([k, v]) => [k, v.describe])), signal));
+      // Values compare case-insensitively with whitespace collapsed; digit strings by their digits ("12 34" = "1234").
+      const same = (want: string | null, got: string | null) => {
+        if (want === null || got === null) return want === got;
+        if (/^[\d\s-]+$/.test(want)) return want.replace(/\D/g, '') === got.replace(/\D/g, '');
+        return want.trim().toLowerCase().replace(/\s+/g, ' ') === got.trim().toLowerCase().replace(/\s+/g, ' ').replace(/[.!?]$/, '');
+      };
+      const wrong = Object.entries(a.slots).filter(([k, v]) => !same(v.equals, r.values[k] ?? null));
+      const shown = Object.entries(r.values).map(([k, v]) => `${k}=${v === null ? 'null' : JSON.stringify(v)}`).join(', ');
+      return { assertion: label, verdict: wrong.length ? 'fail' : 'pass', expected: Object.entries(a.slots).map(([k, v]) => `${k}=${v.equals === null ? 'null' : JSON.stringify(v.equals)}`).join(', '), actual: shown, message: wrong.length ? `wrong slots: ${wrong.map(([k]) => k).join(', ')}` : 'ok', evidence: r };
     }
     if (!checks.classify) return { assertion: label, verdict: 'inconclusive', expected: a.expected, actual: '', message: 'no intent classifier is configured (VIGIL_INTENT_CLASSIFIER_URL, or VIGIL_JUDGE_BASE_URL/_MODEL)' };
     const text = a.of === 'caller' ? [...conversation].reverse().find((x) => x.speaker === 'caller')?.text ?? '' : reply.text;
@@ -330,7 +346,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
         case 'expect': {
           for (const a of step.assertions) {
             const r = lastReply
-              ? (a.kind === 'judge' ? await judgeReply(a) : a.kind === 'semantic' || a.kind === 'intent' ? await meaning(a, lastReply) : evaluateAssertion(a, lastReply))
+              ? (a.kind === 'judge' ? await judgeReply(a) : a.kind === 'semantic' || a.kind === 'intent' || a.kind === 'slots' ? await meaning(a, lastReply) : evaluateAssertion(a, lastReply))
               : { assertion: a.kind, verdict: 'error' as const, expected: '', actual: '', message: 'no reply to check: no say step has run' };
             stepVerdicts.push(r.verdict);
             await emit({ kind: 'assertion', stepIndex: i, ...r });

@@ -2,7 +2,7 @@
 import { VigilError } from '@vigil/errors';
 import { judgeFromEnv } from './judge.ts';
 import { loadRubric, rubricFlag } from './rubric.ts';
-import { IntentClassifier, SemanticSimilarity } from './semantic.ts';
+import { IntentClassifier, SemanticSimilarity, SlotExtractor } from './semantic.ts';
 import { CallerSimulator, simulatorFromEnv, SIMULATOR_PROMPT_VERSION } from './simulate.ts';
 
 export function checksFromEnv(env: NodeJS.ProcessEnv = process.env): {
@@ -11,6 +11,7 @@ export function checksFromEnv(env: NodeJS.ProcessEnv = process.env): {
   simulatorInfo?: (p: { persona: string; goal: string; constraints: string[] }) => Record<string, unknown>;
   similarity: (a: string, b: string, signal: AbortSignal) => ReturnType<SemanticSimilarity['similarity']>;
   classify?: (text: string, labels: Record<string, string>, signal: AbortSignal) => ReturnType<IntentClassifier['classify']>;
+  extract?: (text: string, slots: Record<string, string>, signal: AbortSignal) => ReturnType<SlotExtractor['extract']>;
   rubric: (path: string) => Promise<Awaited<ReturnType<typeof loadRubric>> & { flag: ReturnType<typeof rubricFlag> }>;
 } {
   const judge = judgeFromEnv(env);
@@ -24,6 +25,7 @@ export function checksFromEnv(env: NodeJS.ProcessEnv = process.env): {
   return {
     rubric: async (path) => { const r = await loadRubric(path); return { ...r, flag: rubricFlag(r, env.VIGIL_JUDGE_MODEL ?? '', minKappa) }; },
     similarity: (a, b, signal) => semantic.similarity(a, b, signal),
+    ...(llm ? { extract: (text: string, slots: Record<string, string>, signal: AbortSignal) => new SlotExtractor(llm).extract(text, slots, signal) } : {}),
     ...(classifier ? { classify: (text: string, labels: Record<string, string>, signal: AbortSignal) => classifier.classify(text, labels, signal) } : {}),
     ...(judge ? { judge } : {}),
     ...(sim ? { simulate: (p, conversation, o) => sim.next(p, conversation, o), simulatorInfo: (p) => ({ model: sim.model, promptVersion: SIMULATOR_PROMPT_VERSION, personaSha256: CallerSimulator.personaHash(p) }) } : {}),

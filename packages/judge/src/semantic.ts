@@ -99,3 +99,35 @@ export class IntentClassifier {
     return { intent: typeof j.intent === 'string' && names.includes(j.intent) ? j.intent : null, confidence: typeof j.confidence === 'number' ? j.confidence : null, method: 'llm', model: this.#llm.model, raw };
   }
 }
+
+export interface SlotsResult { values: Record<string, string | null>; model: string; raw: string }
+
+/** Entity/slot extraction by LLM: each named slot's value in the text, or null (JSON schema, temperature 0). */
+export class SlotExtractor {
+  readonly #client: OpenAI;
+  readonly #model: string;
+
+  constructor(cfg: { baseUrl: string; model: string; apiKey?: string }) {
+    this.#client = new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'not-needed', maxRetries: 1, timeout: 30_000 });
+    this.#model = cfg.model;
+  }
+
+  async extract(text: string, slots: Record<string, string>, signal?: AbortSignal): Promise<SlotsResult> {
+    const names = Object.keys(slots);
+    const system = `Extract these slots from the text; a slot the text does not state is null. Copy values as written.\n${names.map((n) => `- ${n}: ${slots[n]}`).join('\n')}\nAnswer with JSON only.`;
+    let raw: string;
+    try {
+      const r = await this.#client.chat.completions.create({
+        model: this.#model, temperature: 0, messages: [{ role: 'system', content: system }, { role: 'user', content: text }],
+        response_format: { type: 'json_schema', json_schema: { name: 'slots', strict: true, schema: { type: 'object', additionalProperties: false, required: names, properties: Object.fromEntries(names.map((n) => [n, { type: ['string', 'null'] }])) } } },
+      }, signal ? { signal } : undefined);
+      raw = r.choices[0]?.message?.content ?? '';
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the slot extractor did not answer: ${(e as Error).message}`, { field: 'VIGIL_JUDGE_BASE_URL', fix: 'check the endpoint, model and key' });
+    }
+    let j: Record<string, unknown> = {};
+    try { j = JSON.parse(raw.replace(/^```(?:json)?\s*|\s*```$/g, '')) as Record<string, unknown>; } catch { /* out of shape: all null */ }
+    return { values: Object.fromEntries(names.map((n) => [n, typeof j[n] === 'string' || typeof j[n] === 'number' ? String(j[n]) : null])), model: this.#model, raw };
+  }
+}
