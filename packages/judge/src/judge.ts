@@ -6,7 +6,8 @@
  * prompt version, rubric, conversation), and carry their evidence: model id, prompt hash, raw responses.
  */
 import { createHash } from 'node:crypto';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { llmClient, parseJsonAnswer } from './llm.ts';
 import { VigilError } from '@vigil/errors';
 
 export const JUDGE_PROMPT_VERSION = 1;
@@ -67,7 +68,7 @@ export interface JudgeOutcome {
 
 function parseSample(content: string): JudgeSample {
   try {
-    const j = JSON.parse(content.replace(/^```(?:json)?\s*|\s*```$/g, '')) as { verdict?: unknown; score?: unknown; rationale?: unknown };
+    const j = parseJsonAnswer(content) as { verdict?: unknown; score?: unknown; rationale?: unknown };
     const verdict = j.verdict === 'pass' || j.verdict === 'fail' ? j.verdict : null;
     const score = typeof j.score === 'number' && j.score >= 0 && j.score <= 1 ? j.score : null;
     return { verdict, score: verdict ? score : null, rationale: typeof j.rationale === 'string' ? j.rationale : '', raw: content };
@@ -83,7 +84,7 @@ export class LlmJudge {
 
   constructor(cfg: JudgeConfig) {
     this.#cfg = { baseUrl: cfg.baseUrl, model: cfg.model, samples: cfg.samples ?? 3, timeoutMs: cfg.timeoutMs ?? 30_000 };
-    this.#client = new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'not-needed', maxRetries: 1, timeout: this.#cfg.timeoutMs });
+    this.#client = llmClient({ baseUrl: cfg.baseUrl, ...(cfg.apiKey ? { apiKey: cfg.apiKey } : {}), timeoutMs: this.#cfg.timeoutMs });
     this.#cache = cfg.cache === false ? undefined : cfg.cache ?? new Map();
   }
 

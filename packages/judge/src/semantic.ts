@@ -6,7 +6,8 @@
  * - Intent: which of a labelled set a reply (or the caller's turn) expresses, by LLM classification (JSON
  *   answer, temperature 0) or by a classifier endpoint (POST {text, labels} → {intent, confidence}).
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { llmClient, parseJsonAnswer } from './llm.ts';
 import { VigilError } from '@vigil/errors';
 
 export const LEXICAL_SIMILARITY_VERSION = 1;
@@ -41,7 +42,7 @@ export class SemanticSimilarity {
   readonly #model: string | undefined;
 
   constructor(cfg?: { baseUrl: string; model: string; apiKey?: string }) {
-    this.#client = cfg ? new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'not-needed', maxRetries: 1, timeout: 30_000 }) : undefined;
+    this.#client = cfg ? llmClient(cfg) : undefined;
     this.#model = cfg?.model;
   }
 
@@ -67,7 +68,7 @@ export class IntentClassifier {
   readonly #url: string | undefined;
 
   constructor(cfg: { llm?: { baseUrl: string; model: string; apiKey?: string }; classifierUrl?: string }) {
-    this.#llm = cfg.llm ? { client: new OpenAI({ baseURL: cfg.llm.baseUrl, apiKey: cfg.llm.apiKey ?? 'not-needed', maxRetries: 1, timeout: 30_000 }), model: cfg.llm.model } : undefined;
+    this.#llm = cfg.llm ? { client: llmClient(cfg.llm), model: cfg.llm.model } : undefined;
     this.#url = cfg.classifierUrl;
   }
 
@@ -95,7 +96,7 @@ export class IntentClassifier {
       throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the intent classifier did not answer: ${(e as Error).message}`, { field: 'VIGIL_JUDGE_BASE_URL', fix: 'check the endpoint, model and key' });
     }
     let j: { intent?: unknown; confidence?: unknown } = {};
-    try { j = JSON.parse(raw.replace(/^```(?:json)?\s*|\s*```$/g, '')); } catch { /* out of shape */ }
+    try { j = parseJsonAnswer(raw) as typeof j; } catch { /* out of shape */ }
     return { intent: typeof j.intent === 'string' && names.includes(j.intent) ? j.intent : null, confidence: typeof j.confidence === 'number' ? j.confidence : null, method: 'llm', model: this.#llm.model, raw };
   }
 }
@@ -108,7 +109,7 @@ export class SlotExtractor {
   readonly #model: string;
 
   constructor(cfg: { baseUrl: string; model: string; apiKey?: string }) {
-    this.#client = new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'not-needed', maxRetries: 1, timeout: 30_000 });
+    this.#client = llmClient(cfg);
     this.#model = cfg.model;
   }
 
@@ -127,7 +128,7 @@ export class SlotExtractor {
       throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the slot extractor did not answer: ${(e as Error).message}`, { field: 'VIGIL_JUDGE_BASE_URL', fix: 'check the endpoint, model and key' });
     }
     let j: Record<string, unknown> = {};
-    try { j = JSON.parse(raw.replace(/^```(?:json)?\s*|\s*```$/g, '')) as Record<string, unknown>; } catch { /* out of shape: all null */ }
+    try { j = parseJsonAnswer(raw) as Record<string, unknown>; } catch { /* out of shape: all null */ }
     return { values: Object.fromEntries(names.map((n) => [n, typeof j[n] === 'string' || typeof j[n] === 'number' ? String(j[n]) : null])), model: this.#model, raw };
   }
 }

@@ -4,7 +4,8 @@
  * run's seed (temperature 0.7 by default; an endpoint that honours `seed` repeats the same conversation).
  */
 import { createHash } from 'node:crypto';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { llmClient, parseJsonAnswer } from './llm.ts';
 import { VigilError } from '@vigil/errors';
 
 export const SIMULATOR_PROMPT_VERSION = 1;
@@ -45,7 +46,7 @@ export class CallerSimulator {
   readonly #temperature: number;
 
   constructor(cfg: { baseUrl: string; model: string; apiKey?: string; temperature?: number; timeoutMs?: number }) {
-    this.#client = new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'not-needed', maxRetries: 1, timeout: cfg.timeoutMs ?? 30_000 });
+    this.#client = llmClient(cfg);
     this.model = cfg.model;
     this.#temperature = cfg.temperature ?? 0.7;
   }
@@ -70,7 +71,7 @@ export class CallerSimulator {
       throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the caller simulator at ${this.#client.baseURL} did not answer: ${(e as Error).message}`, { field: 'VIGIL_SIMULATOR_BASE_URL', fix: 'check the simulator endpoint, model and key', cause: e });
     }
     try {
-      const j = JSON.parse(content.replace(/^```(?:json)?\s*|\s*```$/g, '')) as { say?: unknown; done?: unknown };
+      const j = parseJsonAnswer(content) as { say?: unknown; done?: unknown };
       const done = j.done === true || j.say === null;
       if (!done && (typeof j.say !== 'string' || j.say.trim() === '')) throw new Error('no line');
       return { say: done ? null : (j.say as string).trim(), done, raw: content };
