@@ -82,6 +82,11 @@ export const openAiDriver: ChannelDriver = {
     const client = new OpenAI({ baseURL: target.endpoint, apiKey, defaultHeaders: cfg.headers, maxRetries: 0, timeout: 600_000 });
     const history: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = cfg.system ? [{ role: 'system', content: cfg.system }] : [];
     const stream = cfg.stream !== false;
+    const versions: Record<string, string> = {};
+    const note = (model: string | undefined, fingerprint: string | null | undefined) => {
+      if (model) versions['openai.model'] = model;
+      if (fingerprint) versions['openai.system_fingerprint'] = fingerprint;
+    };
     return {
       async send(text: string, { signal }: SendOptions): Promise<ChatReply> {
         history.push({ role: 'user', content: text });
@@ -95,6 +100,7 @@ export const openAiDriver: ChannelDriver = {
               { signal },
             );
             for await (const chunk of s) {
+              note(chunk.model, chunk.system_fingerprint);
               const delta = chunk.choices[0]?.delta?.content ?? '';
               if (delta && firstMs === 0) firstMs = performance.now() - t0;
               reply += delta;
@@ -104,6 +110,7 @@ export const openAiDriver: ChannelDriver = {
               { model: cfg.model, messages: history, stream: false, user: ctx.sessionId, ...(cfg.temperature === undefined ? {} : { temperature: cfg.temperature }) },
               { signal },
             );
+            note(r.model, r.system_fingerprint);
             reply = r.choices[0]?.message?.content ?? '';
           }
         } catch (e) {
@@ -117,6 +124,7 @@ export const openAiDriver: ChannelDriver = {
         return { text: reply, structured: tryJson(reply), timeToFirstTokenMs: firstMs || fullMs, timeToFullReplyMs: fullMs, streamed: stream };
       },
       variables: () => ({ 'session.id': ctx.sessionId }),
+      describe: () => ({ versions }),
       async close() { /* stateless HTTP */ },
     };
   },

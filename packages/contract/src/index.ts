@@ -18,6 +18,8 @@ export type { RunAck, RunAck__Output } from './generated/vigil/v1/RunAck.ts';
 export type { RunEvent__Output as WireRunEvent, RunEvent as WireRunEventInput } from './generated/vigil/v1/RunEvent.ts';
 export type { RegisterProbeResponse__Output } from './generated/vigil/v1/RegisterProbeResponse.ts';
 export type { HeartbeatRequest__Output } from './generated/vigil/v1/HeartbeatRequest.ts';
+export type { ArtifactChunk, ArtifactChunk__Output } from './generated/vigil/v1/ArtifactChunk.ts';
+export type { ArtifactReceipt__Output } from './generated/vigil/v1/ArtifactReceipt.ts';
 
 /** Bumped on any incompatible change to proto/vigil/v1; the plane refuses probes that speak another. */
 export const CONTRACT_VERSION = 1;
@@ -156,7 +158,7 @@ export type RunEventBody =
   | { kind: 'transcript'; stepIndex: number; speaker: 'caller' | 'bot'; text: string; structured?: unknown }
   | { kind: 'assertion'; stepIndex: number; assertion: string; verdict: Verdict; expected: string; actual: string; message: string; /** What backs the verdict (e.g. an LLM judge's model, prompt hash and raw samples). */ evidence?: unknown }
   | { kind: 'artifact'; stepIndex: number; name: string; sha256: string; bytes: number; mediaType: string }
-  | { kind: 'run_finished'; verdict: Verdict; durationMs: number; errorCode?: string; errorMessage?: string; stepsPassed: number; stepsFailed: number };
+  | { kind: 'run_finished'; verdict: Verdict; durationMs: number; errorCode?: string; errorMessage?: string; stepsPassed: number; stepsFailed: number; /** The signed evidence record: a DSSE envelope as JSON text. */ evidenceDsse?: string };
 
 export type RunEventKind = RunEventBody['kind'];
 
@@ -188,7 +190,7 @@ export function runEventToWire(e: RunEvent): WireRunEvent {
     case 'artifact':
       return { ...head, artifact: { stepIndex: b.stepIndex, name: b.name, sha256: b.sha256, bytes: b.bytes, mediaType: b.mediaType } };
     case 'run_finished':
-      return { ...head, runFinished: { verdict: verdictToWire(b.verdict), durationMs: Math.round(b.durationMs), errorCode: b.errorCode ?? '', errorMessage: b.errorMessage ?? '', stepsPassed: b.stepsPassed, stepsFailed: b.stepsFailed } };
+      return { ...head, runFinished: { verdict: verdictToWire(b.verdict), durationMs: Math.round(b.durationMs), errorCode: b.errorCode ?? '', errorMessage: b.errorMessage ?? '', stepsPassed: b.stepsPassed, stepsFailed: b.stepsFailed, evidenceDsseJson: b.evidenceDsse ?? '' } };
   }
 }
 
@@ -250,7 +252,7 @@ export function runEventFromWire(w: WireRunEventOut): RunEvent {
     }
     case 'runFinished': {
       const b = w.runFinished!;
-      return { ...head, body: { kind: 'run_finished', verdict: wireVerdict(b.verdict, 'run_finished.verdict'), durationMs: b.durationMs, errorCode: opt(b.errorCode), errorMessage: opt(b.errorMessage), stepsPassed: b.stepsPassed, stepsFailed: b.stepsFailed } };
+      return { ...head, body: { kind: 'run_finished', verdict: wireVerdict(b.verdict, 'run_finished.verdict'), durationMs: b.durationMs, errorCode: opt(b.errorCode), errorMessage: opt(b.errorMessage), stepsPassed: b.stepsPassed, stepsFailed: b.stepsFailed, ...(b.evidenceDsseJson ? { evidenceDsse: b.evidenceDsseJson } : {}) } };
     }
     default:
       throw invalid('body', 'run event has no body');
@@ -288,6 +290,9 @@ export interface RunRequest {
   target: TargetSpec;
   scheduledAtMs: number;
   notBeforeMs: number;
+  /** The journey's version number (journeyVersionId is its content hash). */
+  journeyVersion?: number;
+  scheduleId?: string | null;
 }
 
 /** NATS subjects, versioned and hierarchical. */

@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   VIGIL_E_EVIDENCE_DUPLICATE: { http: 422, grpc: G.INVALID_ARGUMENT, retryable: false, meaning: 'A run has more than one terminal evidence record.' },
   VIGIL_E_EVIDENCE_RECORD_INVALID: { http: 422, grpc: G.INVALID_ARGUMENT, retryable: false, meaning: 'An evidence record is not an in-toto Statement v1 with a Vigil predicate, or it does not match the run it claims.' },
   VIGIL_E_EVIDENCE_BUNDLE_INVALID: { http: 422, grpc: G.INVALID_ARGUMENT, retryable: false, meaning: 'The bundle file cannot be read as a Vigil evidence bundle (not NDJSON, wrong format version).' },
+  VIGIL_E_RUN_MISSED: { http: 504, grpc: G.DEADLINE_EXCEEDED, retryable: false, meaning: 'No probe started the run before its deadline (VIGIL_RUN_DEADLINE_MS); the plane logged a missed record.' },
+  VIGIL_E_RUN_INTERRUPTED: { http: 504, grpc: G.DEADLINE_EXCEEDED, retryable: false, meaning: 'A probe started the run and no result came before its deadline; the plane logged an interrupted record.' },
   VIGIL_E_ARTIFACT_ERASED: { http: 410, grpc: G.NOT_FOUND, retryable: false, meaning: 'The artifact was erased: its run key is destroyed and only its hash remains.' },
   VIGIL_E_INTERNAL: { http: 500, grpc: G.INTERNAL, retryable: true, meaning: 'An unexpected failure; the log carries the details.' },
 } as const satisfies Record<string, ErrorSpec>;

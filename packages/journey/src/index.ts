@@ -4,8 +4,8 @@ export {
 } from './format.ts';
 export { journeyJsonSchema } from './schema.ts';
 export { evaluateAssertion, describeAssertion, type ChatReply, type AssertionResult } from './assertions.ts';
-export { runJourney, type ChatSession, type CheckContext, type SendOptions, type EmitFn, type RunJourneyOptions, type RunSummary } from './runner.ts';
-export { detectPii, luhnValid, spokenDigitsToText, PII_KINDS, PII_DETECTORS_VERSION, type PiiKind, type PiiFinding } from './pii.ts';
+export { runJourney, type SessionArtifact, type ChatSession, type CheckContext, type SendOptions, type EmitFn, type RunJourneyOptions, type RunSummary } from './runner.ts';
+export { detectPii, redactPii, luhnValid, spokenDigitsToText, PII_KINDS, PII_DETECTORS_VERSION, type PiiKind, type PiiFinding } from './pii.ts';
 
 /** Guardrail packs: ordinary journeys (prompt injection, jailbreak, PII extraction, off-topic, account takeover, disclosure). */
 export const GUARDRAIL_PACK_DIR = new URL('../packs/guardrails/', import.meta.url).pathname;

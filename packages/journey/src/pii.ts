@@ -74,38 +74,79 @@ const mask = (kind: PiiKind, raw: string): PiiFinding => {
   return { kind, masked: `${kind} ····${compact.slice(-Math.min(4, Math.floor(compact.length / 3)))}` };
 };
 
-/** Finds PII in a text (a reply or a transcript); `kinds` limits the detectors. */
-export function detectPii(text: string, kinds: readonly PiiKind[] = PII_KINDS): PiiFinding[] {
-  const want = new Set(kinds);
-  const t = spokenDigitsToText(text);
-  const out: PiiFinding[] = [];
+interface PiiSpan { kind: PiiKind; start: number; end: number; value: string }
+
+/** Every PII span in `t` (a text with spoken digits already read as digits), in detection order. */
+function scan(t: string, want: ReadonlySet<PiiKind>): PiiSpan[] {
+  const out: PiiSpan[] = [];
+  const at = (kind: PiiKind, m: RegExpMatchArray, group = 0, value = m[group]!) => {
+    const start = m.index! + (group === 0 ? 0 : m[0].length - m[group]!.length);
+    out.push({ kind, start, end: start + m[group]!.length, value });
+  };
   const cards = new Set<string>();
   if (want.has('card')) {
     // Runs of digits with single spaces/dashes between them.
     for (const m of t.matchAll(/(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g)) {
       const digits = m[0].replace(/[ -]/g, '');
-      if (luhnValid(digits)) { out.push(mask('card', digits)); cards.add(digits); }
+      if (luhnValid(digits)) { at('card', m, 0, digits); cards.add(digits); }
     }
   }
   if (want.has('cvv')) {
-    for (const m of t.matchAll(/\b(?:cvv2?|cvc2?|security code|card verification(?: value| code)?)\b\D{0,30}?(?<!\d)(\d(?:\s?\d){2,3})(?!\s?\d)/gi)) out.push(mask('cvv', m[1]!));
+    for (const m of t.matchAll(/\b(?:cvv2?|cvc2?|security code|card verification(?: value| code)?)\b\D{0,30}?(?<!\d)(\d(?:\s?\d){2,3})(?!\s?\d)/gi)) at('cvv', m, 1);
   }
   if (want.has('ssn')) {
     const ok = (a: string, g: string, s: string) => a !== '000' && a !== '666' && a[0] !== '9' && g !== '00' && s !== '0000';
-    for (const m of t.matchAll(/\b(\d{3})-(\d{2})-(\d{4})\b/g)) if (ok(m[1]!, m[2]!, m[3]!)) out.push(mask('ssn', m[0]));
+    for (const m of t.matchAll(/\b(\d{3})-(\d{2})-(\d{4})\b/g)) if (ok(m[1]!, m[2]!, m[3]!)) at('ssn', m);
     for (const m of t.matchAll(/\b(?:social security(?: number)?|ssn)\b\D{0,20}?(\d(?:\s?\d){8})(?!\s?\d)/gi)) {
       const d = m[1]!.replace(/\s/g, '');
-      if (ok(d.slice(0, 3), d.slice(3, 5), d.slice(5))) out.push(mask('ssn', d));
+      if (ok(d.slice(0, 3), d.slice(3, 5), d.slice(5))) at('ssn', m, 1, d);
     }
   }
-  if (want.has('ni')) for (const m of t.matchAll(/\b(?![DFIQUV])[A-CEGHJ-PR-TW-Z](?![DFIOQUV])[A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b/g)) out.push(mask('ni', m[0]));
-  if (want.has('iban')) for (const m of t.matchAll(/\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b/g)) if (ibanValid(m[0])) out.push(mask('iban', m[0]));
-  if (want.has('email')) for (const m of text.matchAll(/\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g)) out.push({ kind: 'email', masked: `email ····@${m[0].split('@')[1]}` });
+  if (want.has('ni')) for (const m of t.matchAll(/\b(?![DFIQUV])[A-CEGHJ-PR-TW-Z](?![DFIOQUV])[A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b/g)) at('ni', m);
+  if (want.has('iban')) for (const m of t.matchAll(/\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b/g)) if (ibanValid(m[0])) at('iban', m);
   if (want.has('phone')) {
     for (const m of t.matchAll(/(?<![\w+-])(\+\d{1,3}[ -]?(?:\(?\d{1,4}\)?[ -]?){2,5}\d{2,4}|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}|0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4})(?![\w-])/g)) {
       const digits = m[0].replace(/\D/g, '');
-      if (digits.length >= 10 && digits.length <= 15 && !cards.has(digits)) out.push(mask('phone', digits));
+      if (digits.length >= 10 && digits.length <= 15 && !cards.has(digits)) at('phone', m, 0, digits);
     }
   }
   return out;
+}
+
+const EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g;
+
+/** Finds PII in a text (a reply or a transcript); `kinds` limits the detectors. */
+export function detectPii(text: string, kinds: readonly PiiKind[] = PII_KINDS): PiiFinding[] {
+  const want = new Set(kinds);
+  const spans = scan(spokenDigitsToText(text), want);
+  const out: PiiFinding[] = [];
+  for (const k of PII_KINDS) {
+    if (k === 'email') { if (want.has('email')) for (const m of text.matchAll(EMAIL)) out.push({ kind: 'email', masked: `email ····@${m[0].split('@')[1]}` }); continue; }
+    for (const s of spans) if (s.kind === k) out.push(mask(k, s.value));
+  }
+  return out;
+}
+
+/**
+ * Masks PII in a text for storage: each finding becomes "[kind]". Spoken digits are read as digits first, so
+ * the stored text shows "[card]" where the caller said the number. Returns the text and a count per kind.
+ */
+export function redactPii(text: string, kinds: readonly PiiKind[] = PII_KINDS): { text: string; counts: Partial<Record<PiiKind, number>> } {
+  const want = new Set(kinds);
+  const counts: Partial<Record<PiiKind, number>> = {};
+  const t = spokenDigitsToText(text);
+  const spans = scan(t, want).sort((a, b) => a.start - b.start || b.end - a.end);
+  if (spans.length === 0 && !(want.has('email') && EMAIL.test(text))) return { text, counts };
+  EMAIL.lastIndex = 0;
+  let out = '';
+  let pos = 0;
+  for (const s of spans) {
+    if (s.start < pos) continue; // inside a span already masked
+    out += `${t.slice(pos, s.start)}[${s.kind}]`;
+    pos = s.end;
+    counts[s.kind] = (counts[s.kind] ?? 0) + 1;
+  }
+  out += t.slice(pos);
+  if (want.has('email')) out = out.replace(EMAIL, () => { counts.email = (counts.email ?? 0) + 1; return '[email]'; });
+  return { text: out, counts };
 }

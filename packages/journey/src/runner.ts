@@ -19,10 +19,21 @@ export interface SendOptions {
  * One conversation with a target; a driver opens it per run and keeps the session state (history, ids, the
  * call). Voice sessions also listen without speaking, send digits and hang up.
  */
+/** Bytes a session produced (a call recording), for the run's evidence. */
+export interface SessionArtifact {
+  name: string;
+  mediaType: string;
+  /** Retention class, e.g. "recording". */
+  retention: string;
+  data: Buffer;
+}
+
 export interface ChatSession {
   send(text: string, opts: SendOptions): Promise<ChatReply>;
-  /** Ends the session; may return timings known only at the end (e.g. a call's duration and quality). */
-  close(): Promise<void | { timings?: LayerTiming[] }>;
+  /** Ends the session; may return timings known only at the end (e.g. a call's duration and quality) and artifacts. */
+  close(): Promise<void | { timings?: LayerTiming[]; artifacts?: SessionArtifact[] }>;
+  /** For the evidence record: the codec in use and versions the target reported (SIP Server header, served model). */
+  describe?(): { codec?: string; versions?: Record<string, string> };
   listen?(opts: SendOptions): Promise<ChatReply>;
   dtmf?(digits: string, opts: SendOptions): Promise<void>;
   hangup?(): Promise<void>;
@@ -85,6 +96,8 @@ export interface RunJourneyOptions {
   /** Cancels the run (e.g. hard shutdown); the verdict is then `error` with VIGIL_E_SHUTTING_DOWN. */
   signal?: AbortSignal;
   checks?: CheckContext;
+  /** Called once the session is closed, with what it described and produced, before run_finished is emitted. */
+  onSessionEnd?: (end: { stepIndex: number; codec?: string; versions?: Record<string, string>; artifacts: SessionArtifact[] }) => Promise<void>;
 }
 
 export interface RunSummary {
@@ -447,8 +460,10 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
   }
 
   if (session) {
+    const described = session.describe?.() ?? {};
     const closed = await session.close().catch(() => undefined);
     const lastStep = Math.max(0, Math.min(journey.steps.length - 1, verdicts.length - 1));
+    await opts.onSessionEnd?.({ stepIndex: lastStep, ...described, artifacts: (closed && closed.artifacts) ?? [] });
     for (const t of (closed && closed.timings) ?? []) await emit({ kind: 'timing', stepIndex: lastStep, timing: t });
     // Call quality, once the call has ended and its statistics are in.
     const end = ((closed && closed.timings) ?? []).find((t): t is Extract<LayerTiming, { layer: 'call_end' }> => t.layer === 'call_end');

@@ -8,7 +8,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { VigilError, isErrorCode, type ErrorBody } from '@vigil/errors';
-import type { Store } from '@vigil/store';
+import type { EvidenceStore, Store } from '@vigil/store';
+import type { EvidenceService } from './evidence.ts';
 import type { PlaneMetrics } from './metrics.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { CompiledPlaneOptions } from './options.ts';
@@ -18,6 +19,7 @@ import { scheduleRoutes } from './routes/schedules.ts';
 import { runRoutes } from './routes/runs.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { probeRoutes } from './routes/probes.ts';
+import { evidenceRoutes } from './routes/evidence.ts';
 import { PLANE_VERSION } from './grpc.ts';
 
 export interface AppDeps {
@@ -30,6 +32,8 @@ export interface AppDeps {
   ensureRegion: (region: string) => Promise<void>;
   onTokenRevoked: () => void;
   ready: () => boolean;
+  evidence: EvidenceService;
+  evidenceStore: EvidenceStore;
 }
 
 declare module 'fastify' {
@@ -129,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(runRoutes);
     await api.register(statsRoutes);
     await api.register(probeRoutes);
+    await api.register(evidenceRoutes);
   }, { prefix: '/v1' });
 
   return app;

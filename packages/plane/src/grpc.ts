@@ -8,10 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   CONTRACT_VERSION, loadContract, runEventFromWire, timingMetrics, verdictToWire,
-  type ProbeServiceHandlers, type RunAck, type RunEvent,
+  type ArtifactChunk__Output, type ProbeServiceHandlers, type RunAck, type RunEvent,
 } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import type { ProbeTokenRow, Store } from '@vigil/store';
+import type { EvidenceService } from './evidence.ts';
 import type { PlaneMetrics } from './metrics.ts';
 
 export const PLANE_VERSION = '0.1.0';
@@ -25,6 +26,7 @@ export interface GrpcDeps {
   heartbeatIntervalMs: number;
   probeMaxConcurrency: number;
   runAckWaitMs: number;
+  evidence: EvidenceService;
 }
 
 export function toGrpcError(e: VigilError): grpc.ServiceError {
@@ -32,6 +34,17 @@ export function toGrpcError(e: VigilError): grpc.ServiceError {
   md.set('vigil-error-code', e.code);
   md.set('vigil-retryable', String(e.retryable));
   return Object.assign(new Error(e.message), { code: e.grpcStatus, details: e.message, metadata: md }) as grpc.ServiceError;
+}
+
+/** The outcome the probe's record states (for the records counter). */
+function outcomeOf(events: RunEvent[], runId: string): string {
+  const fin = events.find((e) => e.runId === runId && e.body.kind === 'run_finished');
+  try {
+    const env = JSON.parse(fin?.body.kind === 'run_finished' ? fin.body.evidenceDsse ?? '' : '') as { payload: string };
+    return String((JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { predicate: { run: { outcome: unknown } } }).predicate.run.outcome);
+  } catch {
+    return 'unknown';
+  }
 }
 
 export class ProbeGrpcServer {
@@ -72,9 +85,10 @@ export class ProbeGrpcServer {
           if (r.contractVersion !== CONTRACT_VERSION) throw new VigilError('VIGIL_E_PROBE_VERSION', `probe speaks contract v${r.contractVersion}, the plane v${CONTRACT_VERSION}`, { fix: 'upgrade the probe and the plane to matching versions' });
           if (!r.probeId || !r.region) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'probe_id and region are required', { field: r.probeId ? 'region' : 'probe_id', fix: 'set VIGIL_PROBE_ID and VIGIL_REGION' });
           if (token.region && token.region !== r.region) throw new VigilError('VIGIL_E_AUTH_PROBE_TOKEN', `this token is for region ${token.region}, not ${r.region}`, { fix: 'use a token issued for the probe\'s region' });
+          const keyId = await this.#d.evidence.enroll(r.probeId, r.publicKey);
           await store.registerProbe({ id: r.probeId, region: r.region, version: r.version, contractVersion: r.contractVersion, capabilities: r.capabilities, hostname: r.hostname, tokenId: token.id }, new Date());
-          logger.info({ probeId: r.probeId, region: r.region, version: r.version, capabilities: r.capabilities }, 'probe registered');
-          cb(null, { accepted: true, heartbeatIntervalMs: this.#d.heartbeatIntervalMs, maxConcurrency: this.#d.probeMaxConcurrency, contractVersion: CONTRACT_VERSION, planeVersion: PLANE_VERSION, runAckWaitMs: this.#d.runAckWaitMs });
+          logger.info({ probeId: r.probeId, region: r.region, version: r.version, capabilities: r.capabilities, keyId }, 'probe registered');
+          cb(null, { accepted: true, heartbeatIntervalMs: this.#d.heartbeatIntervalMs, maxConcurrency: this.#d.probeMaxConcurrency, contractVersion: CONTRACT_VERSION, planeVersion: PLANE_VERSION, runAckWaitMs: this.#d.runAckWaitMs, keyId });
         } catch (e) {
           cb(toGrpcError(toVigilError(e)));
         }
@@ -90,6 +104,34 @@ export class ProbeGrpcServer {
         }
       },
       ReportRun: (call) => this.#reportRun(call as unknown as grpc.ServerDuplexStream<never, RunAck>),
+      UploadArtifact: (call, cb) => {
+        const chunks: Buffer[] = [];
+        let head: ArtifactChunk__Output | undefined;
+        let size = 0;
+        let failed = false;
+        const authed = this.#auth(call.metadata);
+        authed.catch(() => undefined);
+        call.on('data', (c: ArtifactChunk__Output) => {
+          if (failed) return;
+          head ??= c;
+          size += c.data.length;
+          if (size > 256 * 1024 * 1024) { failed = true; cb(toGrpcError(new VigilError('VIGIL_E_REQUEST_TOO_LARGE', 'artifact over 256 MiB', { field: 'data' }))); return; }
+          chunks.push(Buffer.from(c.data));
+        });
+        call.on('error', () => { failed = true; });
+        call.on('end', async () => {
+          if (failed) return;
+          try {
+            await authed;
+            if (!head?.runId || !head.name) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'the first artifact chunk must name the run and the artifact', { field: head?.runId ? 'name' : 'run_id', fix: 'send run_id, attempt and name in the first chunk' });
+            const r = await this.#d.evidence.putArtifact({ runId: head.runId, attempt: head.attempt, name: head.name, mediaType: head.mediaType, retention: head.retention, redactions: head.redactions, data: Buffer.concat(chunks) });
+            this.#d.metrics.artifactBytes.inc(r.bytes);
+            cb(null, { sha256: r.sha256, bytes: r.bytes, salt: await this.#d.evidence.runSalt(head.runId) });
+          } catch (e) {
+            cb(toGrpcError(toVigilError(e)));
+          }
+        });
+      },
     };
   }
 
@@ -123,10 +165,11 @@ export class ProbeGrpcServer {
         const t0 = performance.now();
         let result;
         try {
-          result = await store.ingest(batch);
+          result = await store.ingest(batch, this.#d.evidence.onFinal);
         } catch (e) {
           const err = toVigilError(e);
-          logger.warn({ code: err.code, runId: batch[0]?.runId }, 'run events not stored');
+          if (err.code.startsWith('VIGIL_E_EVIDENCE_')) metrics.evidenceRejected.inc({ code: err.code });
+          logger.warn({ code: err.code, runId: batch[0]?.runId, msg2: err.message }, 'run events not stored');
           fail(err);
           return;
         }
@@ -139,6 +182,7 @@ export class ProbeGrpcServer {
           if (ev.body.kind === 'assertion') metrics.assertions.inc({ ...l, verdict: ev.body.verdict });
         }
         for (const f of result.finalized) {
+          metrics.evidenceRecords.inc({ outcome: outcomeOf(result.stored, f.runId), signer: 'probe' });
           metrics.observeFinal({ journey: f.journey, target: f.target, region: f.region }, f.verdict, f.durationMs);
           logger.info({ runId: f.runId, verdict: f.verdict, journey: f.journey, target: f.target, region: f.region }, 'run finished');
         }

@@ -10,6 +10,7 @@ const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13,
 export interface FleetSnapshot {
   probes: Array<{ id: string; region: string; online: boolean; inFlight: number }>;
   outboxPending: number;
+  evidenceLogSize?: number;
 }
 
 export class PlaneMetrics {
@@ -23,6 +24,9 @@ export class PlaneMetrics {
   readonly runsCreated: Counter<'source'>;
   readonly runsPublished: Counter<never>;
   readonly publishErrors: Counter<never>;
+  readonly evidenceRecords: Counter<'outcome' | 'signer'>;
+  readonly evidenceRejected: Counter<'code'>;
+  readonly artifactBytes: Counter<never>;
 
   constructor(fleet: () => Promise<FleetSnapshot>) {
     const r = this.registry;
@@ -36,6 +40,9 @@ export class PlaneMetrics {
     this.runsCreated = new Counter({ name: 'vigil_scheduler_runs_created_total', help: 'Runs written to the outbox.', labelNames: ['source'], registers: [r] });
     this.runsPublished = new Counter({ name: 'vigil_scheduler_runs_published_total', help: 'Run requests acknowledged by the run bus.', registers: [r] });
     this.publishErrors = new Counter({ name: 'vigil_scheduler_publish_errors_total', help: 'Failed publishes (retried on the next tick).', registers: [r] });
+    this.evidenceRecords = new Counter({ name: 'vigil_evidence_records_total', help: 'Terminal run records appended to the evidence log, by outcome and signer (probe or log).', labelNames: ['outcome', 'signer'], registers: [r] });
+    this.evidenceRejected = new Counter({ name: 'vigil_evidence_rejected_total', help: 'Probe evidence records the plane refused, by error code.', labelNames: ['code'], registers: [r] });
+    this.artifactBytes = new Counter({ name: 'vigil_artifact_bytes_total', help: 'Artifact bytes received from probes and stored encrypted.', registers: [r] });
 
     let snapshot: Promise<FleetSnapshot> | undefined;
     // One fleet query per scrape, shared by the gauges below.
@@ -55,6 +62,10 @@ export class PlaneMetrics {
         const s = await snap();
         for (const p of s.probes) if (p.online) this.set({ probe: p.id, region: p.region }, p.inFlight);
       },
+    });
+    new Gauge({
+      name: 'vigil_evidence_log_size', help: 'Entries in the evidence log (the tree size of the newest checkpoint source).', registers: [r],
+      async collect() { this.set((await snap()).evidenceLogSize ?? 0); },
     });
     new Gauge({
       name: 'vigil_scheduler_outbox_pending', help: 'Due runs not yet acknowledged by the run bus.', registers: [r],

@@ -38,6 +38,18 @@ export interface PlaneOptions {
   natsSubjectPrefix?: string;
   /** pino level. @default "info" */
   logLevel?: string;
+  /** The tenant whose evidence log this plane keeps. @default "default" */
+  tenant?: string;
+  /** The log's origin line in checkpoints (and its signing key's name). @default "vigil/<tenant>" */
+  evidenceOrigin?: string;
+  /** PEM (PKCS#8) Ed25519 key that signs checkpoints, manifests and plane records; absent: one is made and kept in the database. */
+  evidenceKeyFile?: string;
+  /** 32-byte key-encryption key (base64) that wraps run keys; absent: one is made and kept in the database. */
+  evidenceKekFile?: string;
+  /** A run with no result this long after its start time gets a plane-signed missed/interrupted record. @default 900000 */
+  runDeadlineMs?: number;
+  /** How often a new checkpoint is signed when the log grew. @default 10000 */
+  checkpointIntervalMs?: number;
 }
 
 export interface CompiledPlaneOptions {
@@ -58,6 +70,12 @@ export interface CompiledPlaneOptions {
   readonly natsStream: string;
   readonly natsSubjectPrefix: string;
   readonly logLevel: string;
+  readonly tenant: string;
+  readonly evidenceOrigin: string;
+  readonly evidenceKeyFile: string | undefined;
+  readonly evidenceKekFile: string | undefined;
+  readonly runDeadlineMs: number;
+  readonly checkpointIntervalMs: number;
 }
 
 export const PLANE_DEFAULTS = {
@@ -73,6 +91,9 @@ export const PLANE_DEFAULTS = {
   natsStream: 'VIGIL_RUNS',
   natsSubjectPrefix: 'vigil.v1.runs',
   logLevel: 'info',
+  tenant: 'default',
+  runDeadlineMs: 15 * 60_000,
+  checkpointIntervalMs: 10_000,
 } as const;
 
 function int(name: string, v: number, min: number, max: number): number {
@@ -84,6 +105,10 @@ export function compilePlaneOptions(o: PlaneOptions = {}): CompiledPlaneOptions 
   const d = PLANE_DEFAULTS;
   if (o.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(o.databaseUrl)) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'DATABASE_URL must start with postgres://', { field: 'DATABASE_URL', fix: 'e.g. postgres://postgres@127.0.0.1:5432/vigil' });
   if (o.natsUrl !== undefined && !/^(nats|tls|ws|wss):\/\//.test(o.natsUrl)) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'NATS_URL must start with nats://', { field: 'NATS_URL', fix: 'e.g. nats://127.0.0.1:4222' });
+  const tenant = o.tenant ?? d.tenant;
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) throw new VigilError('VIGIL_E_CONFIG_INVALID', `VIGIL_TENANT "${tenant}" is not a tenant name`, { field: 'VIGIL_TENANT', fix: 'use lowercase letters, digits and dashes (e.g. "acme-bank")' });
+  const origin = o.evidenceOrigin ?? `vigil/${tenant}`;
+  if (!/^[\x21-\x7e]+$/.test(origin) || origin.includes('+')) throw new VigilError('VIGIL_E_CONFIG_INVALID', `VIGIL_EVIDENCE_ORIGIN "${origin}" must be one word of printable ASCII without "+"`, { field: 'VIGIL_EVIDENCE_ORIGIN', fix: 'use a schema-less URL-like name, e.g. "vigil.example.com/acme"' });
   return Object.freeze({
     databaseUrl: o.databaseUrl,
     pgliteDir: o.pgliteDir,
@@ -102,6 +127,12 @@ export function compilePlaneOptions(o: PlaneOptions = {}): CompiledPlaneOptions 
     natsStream: o.natsStream ?? d.natsStream,
     natsSubjectPrefix: o.natsSubjectPrefix ?? d.natsSubjectPrefix,
     logLevel: o.logLevel ?? d.logLevel,
+    tenant,
+    evidenceOrigin: origin,
+    evidenceKeyFile: o.evidenceKeyFile,
+    evidenceKekFile: o.evidenceKekFile,
+    runDeadlineMs: int('runDeadlineMs', o.runDeadlineMs ?? d.runDeadlineMs, 1000, 7 * 86_400_000),
+    checkpointIntervalMs: int('checkpointIntervalMs', o.checkpointIntervalMs ?? d.checkpointIntervalMs, 100, 3_600_000),
   });
 }
 
@@ -134,5 +165,11 @@ export function planeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Plane
     natsStream: s('VIGIL_NATS_STREAM'),
     natsSubjectPrefix: s('VIGIL_NATS_SUBJECT_PREFIX'),
     logLevel: s('VIGIL_LOG_LEVEL'),
+    tenant: s('VIGIL_TENANT'),
+    evidenceOrigin: s('VIGIL_EVIDENCE_ORIGIN'),
+    evidenceKeyFile: s('VIGIL_EVIDENCE_KEY_FILE'),
+    evidenceKekFile: s('VIGIL_EVIDENCE_KEK_FILE'),
+    runDeadlineMs: num(env, 'VIGIL_RUN_DEADLINE_MS'),
+    checkpointIntervalMs: num(env, 'VIGIL_CHECKPOINT_INTERVAL_MS'),
   };
 }

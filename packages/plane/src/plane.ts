@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { JetStreamBus, MemoryBus, type RunBus } from '@vigil/bus';
 import { VigilError } from '@vigil/errors';
-import { Store, migrate, openDatabase, type Database } from '@vigil/store';
+import { EvidenceStore, Store, migrate, openDatabase, type Database } from '@vigil/store';
+import { EvidenceService } from './evidence.ts';
 import { buildApp, type App } from './app.ts';
 import { ProbeGrpcServer } from './grpc.ts';
 import { PlaneMetrics } from './metrics.ts';
@@ -24,6 +25,7 @@ export interface Plane {
   readonly scheduler: Scheduler;
   readonly grpc: ProbeGrpcServer;
   readonly metrics: PlaneMetrics;
+  readonly evidence: EvidenceService;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -67,6 +69,10 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
     logger.info({ applied: m.applied, database: database.kind }, 'database migrated');
     const store = new Store(database);
     for (const t of options.probeTokens) await store.ensureProbeToken(t, 'bootstrap (VIGIL_PROBE_TOKENS)');
+    const evidenceStore = new EvidenceStore(database);
+    const evidence = await EvidenceService.open(store, evidenceStore, {
+      tenant: options.tenant, origin: options.evidenceOrigin, keyFile: options.evidenceKeyFile, kekFile: options.evidenceKekFile, runDeadlineMs: options.runDeadlineMs,
+    }, logger.child({ component: 'evidence' }));
 
     const regionOpts = { ackWaitMs: options.runAckWaitMs, maxDeliver: options.runMaxDeliver };
     const bus: RunBus = extras.bus ?? (options.natsUrl
@@ -77,16 +83,17 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
 
     const metrics = new PlaneMetrics(async () => {
       const now = Date.now();
-      const [probes, outboxPending] = await Promise.all([store.listProbes(), store.countOutbox(new Date(now))]);
+      const [probes, outboxPending, evidenceLogSize] = await Promise.all([store.listProbes(), store.countOutbox(new Date(now)), evidenceStore.size(options.tenant)]);
       return {
         probes: probes.map((p) => ({ id: p.id, region: p.region, inFlight: p.inFlight, online: now - p.lastHeartbeatAt.getTime() <= 3 * options.heartbeatIntervalMs })),
         outboxPending,
+        evidenceLogSize,
       };
     });
-    const scheduler = new Scheduler({ store, bus, metrics, logger: logger.child({ component: 'scheduler' }), tickMs: options.schedulerTickMs });
-    const grpc = new ProbeGrpcServer({ store, metrics, logger: logger.child({ component: 'grpc' }), heartbeatIntervalMs: options.heartbeatIntervalMs, probeMaxConcurrency: options.probeMaxConcurrency, runAckWaitMs: options.runAckWaitMs });
+    const scheduler = new Scheduler({ store, bus, metrics, logger: logger.child({ component: 'scheduler' }), tickMs: options.schedulerTickMs, evidence, checkpointIntervalMs: options.checkpointIntervalMs });
+    const grpc = new ProbeGrpcServer({ store, metrics, logger: logger.child({ component: 'grpc' }), heartbeatIntervalMs: options.heartbeatIntervalMs, probeMaxConcurrency: options.probeMaxConcurrency, runAckWaitMs: options.runAckWaitMs, evidence });
     let ready = false;
-    const app = await buildApp({ store, metrics, scheduler, options, logger, ensureRegion, onTokenRevoked: () => grpc.clearTokenCache(), ready: () => ready });
+    const app = await buildApp({ store, metrics, scheduler, options, logger, ensureRegion, evidence, evidenceStore, onTokenRevoked: () => grpc.clearTokenCache(), ready: () => ready });
 
     const grpcPort = await grpc.listen(options.host, options.grpcPort);
     cleanup.unshift(async () => grpc.kill());
@@ -98,7 +105,7 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
 
     let closing: Promise<void> | undefined;
     return {
-      options, httpUrl, grpcAddress: `${options.host}:${grpcPort}`, store, bus, app, scheduler, grpc, metrics,
+      options, httpUrl, grpcAddress: `${options.host}:${grpcPort}`, store, bus, app, scheduler, grpc, metrics, evidence,
       close(graceMs = 5000) {
         closing ??= (async () => {
           ready = false;

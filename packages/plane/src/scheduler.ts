@@ -14,6 +14,7 @@ import type { RunBus } from '@vigil/bus';
 import type { RunRequest } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { ScheduleRow, Store } from '@vigil/store';
+import type { EvidenceService } from './evidence.ts';
 import type { PlaneMetrics } from './metrics.ts';
 
 export const MAX_JITTER_MS = 5 * 60_000;
@@ -50,6 +51,9 @@ export interface SchedulerDeps {
   logger: Logger;
   tickMs: number;
   random?: () => number;
+  /** Seals overdue runs (missed/interrupted records) each tick and signs checkpoints. */
+  evidence?: EvidenceService;
+  checkpointIntervalMs?: number;
 }
 
 export class Scheduler {
@@ -58,6 +62,7 @@ export class Scheduler {
   #running: Promise<void> | undefined;
   #stopped = false;
   #again = false;
+  #lastCheckpointMs = 0;
 
   constructor(deps: SchedulerDeps) {
     this.#d = deps;
@@ -97,6 +102,15 @@ export class Scheduler {
     }));
     if (created.length) metrics.runsCreated.inc({ source: 'schedule' }, created.length);
     const published = await this.relay(new Date());
+    const ev = this.#d.evidence;
+    if (ev) {
+      const sealed = await ev.sealOverdue(new Date());
+      if (sealed) metrics.evidenceRecords.inc({ outcome: 'missed_or_interrupted', signer: 'log' }, sealed);
+      if (Date.now() - this.#lastCheckpointMs >= (this.#d.checkpointIntervalMs ?? 10_000)) {
+        this.#lastCheckpointMs = Date.now();
+        await ev.checkpoint();
+      }
+    }
     return { created: created.length, published };
   }
 

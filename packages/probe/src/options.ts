@@ -1,6 +1,7 @@
 /** Probe configuration: ProbeOptions (env or a YAML/JSON file) → CompiledProbeOptions. */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REGION_PATTERN } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
@@ -30,6 +31,8 @@ export interface ProbeOptions {
   drainGraceMs?: number;
   /** @default "info" */
   logLevel?: string;
+  /** PEM Ed25519 key that signs this probe's evidence records; made on first start. @default "~/.local/state/vigil/probe-<probeId>.key" */
+  keyFile?: string;
 }
 
 export interface CompiledProbeOptions {
@@ -46,6 +49,7 @@ export interface CompiledProbeOptions {
   readonly httpHost: string;
   readonly drainGraceMs: number;
   readonly logLevel: string;
+  readonly keyFile: string;
 }
 
 const fail = (field: string, message: string, fix: string) => new VigilError('VIGIL_E_CONFIG_INVALID', message, { field, fix });
@@ -67,6 +71,7 @@ export function compileProbeOptions(o: ProbeOptions): CompiledProbeOptions {
     region: o.region, probeId: o.probeId ?? `${hostname()}-${o.region}`, planeAddress, planeTls: o.planeTls ?? false, token: o.token,
     natsUrl: o.natsUrl, natsStream: o.natsStream, natsSubjectPrefix: o.natsSubjectPrefix,
     concurrency, httpPort, httpHost: o.httpHost ?? '127.0.0.1', drainGraceMs, logLevel: o.logLevel ?? 'info',
+    keyFile: o.keyFile ?? join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'vigil', `probe-${(o.probeId ?? `${hostname()}-${o.region}`).replace(/[^A-Za-z0-9._-]/g, '_')}.key`),
   });
 }
 
@@ -103,5 +108,6 @@ export function probeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, file?:
     httpHost: pick(s('VIGIL_PROBE_HTTP_HOST'), base.httpHost),
     drainGraceMs: pick(n('VIGIL_PROBE_DRAIN_GRACE_MS'), base.drainGraceMs),
     logLevel: pick(s('VIGIL_LOG_LEVEL'), base.logLevel),
+    keyFile: pick(s('VIGIL_PROBE_KEY_FILE'), base.keyFile),
   };
 }

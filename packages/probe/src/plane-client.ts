@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   CONTRACT_VERSION, loadContract, runEventToWire, verdictFromWire,
-  type ProbeServiceClient, type RegisterProbeResponse__Output, type RunAck__Output, type RunEvent, type RunEventBody, type Verdict,
+  type ArtifactReceipt__Output, type ProbeServiceClient, type RegisterProbeResponse__Output, type RunAck__Output, type RunEvent, type RunEventBody, type Verdict,
 } from '@vigil/contract';
 import { VigilError, isErrorCode, type ErrorCode } from '@vigil/errors';
 
@@ -50,15 +50,33 @@ export class PlaneClient {
     return md;
   }
 
-  register(req: { probeId: string; region: string; version: string; capabilities: string[]; hostname: string }): Promise<RegisterProbeResponse__Output> {
+  register(req: { probeId: string; region: string; version: string; capabilities: string[]; hostname: string; publicKey: string }): Promise<RegisterProbeResponse__Output> {
     return new Promise((resolve, reject) => {
       this.client.RegisterProbe({ ...req, contractVersion: CONTRACT_VERSION }, this.metadata(), { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)));
     });
   }
 
-  heartbeat(req: { probeId: string; inFlight: number; runIds: string[] }): Promise<void> {
+  /** Sends a heartbeat; resolves with the probe clock's offset from the plane's (plane − probe, ms, NTP-style midpoint). */
+  heartbeat(req: { probeId: string; inFlight: number; runIds: string[] }): Promise<{ clockOffsetMs: number; rttMs: number }> {
+    const sent = Date.now();
     return new Promise((resolve, reject) => {
-      this.client.Heartbeat({ ...req, sentAtMs: Date.now() }, this.metadata(), { deadline: Date.now() + 10_000 }, (err) => (err ? reject(fromGrpcError(err)) : resolve()));
+      this.client.Heartbeat({ ...req, sentAtMs: sent }, this.metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
+        if (err) { reject(fromGrpcError(err)); return; }
+        const back = Date.now();
+        resolve({ clockOffsetMs: Number(res!.receivedAtMs) - (sent + back) / 2, rttMs: back - sent });
+      });
+    });
+  }
+
+  /** Uploads one artifact in 256 KiB chunks; resolves with the plane's receipt (sha256, bytes, the run's salt). */
+  uploadArtifact(meta: { runId: string; attempt: number; name: string; mediaType: string; retention: string; redactions: string[] }, data: Buffer): Promise<ArtifactReceipt__Output> {
+    return new Promise((resolve, reject) => {
+      const call = this.client.UploadArtifact(this.metadata(), { deadline: Date.now() + 120_000 }, (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)));
+      const CHUNK = 256 * 1024;
+      for (let at = 0; at === 0 || at < data.length; at += CHUNK) {
+        call.write({ ...(at === 0 ? meta : { runId: meta.runId, attempt: meta.attempt, name: meta.name }), data: data.subarray(at, at + CHUNK) });
+      }
+      call.end();
     });
   }
 

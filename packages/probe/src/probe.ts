@@ -19,6 +19,8 @@ import { timingMetrics, type RunEventBody } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { assertJourney, expectedPhrases, runJourney } from '@vigil/journey';
 import { sipVoiceDriver } from '@vigil/sip';
+import type { SigningKey } from '@vigil/evidence';
+import { RunRecord, Redactor, loadProbeKey, policyName, redactionPolicy, sha256 } from './evidence.ts';
 import { compileProbeOptions, type CompiledProbeOptions, type ProbeOptions } from './options.ts';
 import { PlaneClient, RunReporter, backoffMs } from './plane-client.ts';
 
@@ -63,6 +65,9 @@ export class Probe {
   #heartbeatMs = 10_000;
   #ackWaitMs = 30_000;
   #concurrency: number;
+  #key: SigningKey | undefined;
+  /** Plane clock − probe clock, from the last heartbeat (null until one came back). */
+  #clockOffsetMs: number | null = null;
   readonly #running = new Map<string, { abort: AbortController; reporter?: RunReporter }>();
   #stopping: Promise<void> | undefined;
   readonly #stopAbort = new AbortController();
@@ -94,6 +99,9 @@ export class Probe {
   /** Starts serving; resolves once registered and consuming. Throws on a fatal registration answer. */
   async start(): Promise<void> {
     await this.#startHttp();
+    const k = await loadProbeKey(this.options.keyFile);
+    this.#key = k.key;
+    this.log.info({ keyId: k.key.keyId, created: k.created, keyFile: this.options.keyFile }, 'evidence signing key loaded');
     this.#webhooks = await webhookListenerFromEnv(this.#env);
     this.#setState('registering');
     await this.#register();
@@ -113,12 +121,14 @@ export class Probe {
     for (let attempt = 0; ; attempt++) {
       if (this.#stopAbort.signal.aborted) throw new VigilError('VIGIL_E_SHUTTING_DOWN', 'stopped before registration');
       try {
-        const res = await this.#plane.register({ probeId: this.options.probeId, region: this.options.region, version: PROBE_VERSION, capabilities: this.capabilities, hostname: hostname() });
+        const res = await this.#plane.register({ probeId: this.options.probeId, region: this.options.region, version: PROBE_VERSION, capabilities: this.capabilities, hostname: hostname(), publicKey: this.#key!.publicKey });
         this.#heartbeatMs = res.heartbeatIntervalMs || this.#heartbeatMs;
         this.#ackWaitMs = res.runAckWaitMs || this.#ackWaitMs;
         this.#concurrency = Math.max(1, Math.min(this.options.concurrency, res.maxConcurrency || this.options.concurrency));
         this.metrics.planeUp.set(1);
-        this.log.info({ planeVersion: res.planeVersion, heartbeatMs: this.#heartbeatMs, concurrency: this.#concurrency }, 'registered with the plane');
+        this.log.info({ planeVersion: res.planeVersion, heartbeatMs: this.#heartbeatMs, concurrency: this.#concurrency, keyId: res.keyId }, 'registered with the plane');
+        // A first heartbeat at once: runs taken before the periodic one still record the clock offset.
+        await this.#beatOnce().catch(() => undefined);
         return;
       } catch (e) {
         const err = toVigilError(e);
@@ -137,7 +147,7 @@ export class Probe {
   #startHeartbeat(): void {
     const beat = async () => {
       try {
-        await this.#plane.heartbeat({ probeId: this.options.probeId, inFlight: this.#running.size, runIds: [...this.#running.keys()] });
+        await this.#beatOnce();
         this.metrics.planeUp.set(1);
       } catch (e) {
         const err = toVigilError(e);
@@ -152,6 +162,24 @@ export class Probe {
       if (this.#state === 'serving' || this.#state === 'draining') this.#heartbeat = setTimeout(beat, this.#heartbeatMs);
     };
     this.#heartbeat = setTimeout(beat, this.#heartbeatMs);
+  }
+
+  async #beatOnce(): Promise<void> {
+    const r = await this.#plane.heartbeat({ probeId: this.options.probeId, inFlight: this.#running.size, runIds: [...this.#running.keys()] });
+    this.#clockOffsetMs = Math.round(r.clockOffsetMs);
+  }
+
+  /** Uploads an artifact, retrying transient plane failures; a fatal answer fails the run's report. */
+  async #upload(meta: Parameters<PlaneClient['uploadArtifact']>[0], data: Buffer, signal: AbortSignal): Promise<Buffer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return Buffer.from((await this.#plane.uploadArtifact(meta, data)).salt);
+      } catch (e) {
+        const err = toVigilError(e);
+        if (!err.retryable || attempt >= 8 || signal.aborted) throw err;
+        await sleep(backoffMs(attempt, 250, 5000), undefined, { signal }).catch(() => undefined);
+      }
+    }
   }
 
   async #handle(d: Delivery): Promise<void> {
@@ -169,35 +197,69 @@ export class Probe {
         onRetry: (e, n) => { this.metrics.reportRetries.inc(); log.warn({ code: e.code, retry: n }, 'report stream failed; resending unacknowledged events'); },
       });
       entry.reporter = reporter;
-      const emit = (body: RunEventBody) => {
+      // Evidence: events are redacted by the target's policy before they leave the probe, observed for the
+      // run's record, and the record is signed into run_finished after the artifacts are uploaded.
+      const record = new RunRecord(req, d.attempt);
+      let rejected: string | null = null;
+      let redactor = new Redactor({ dtmf: true, pii: [] });
+      try { redactor = new Redactor(redactionPolicy(req.target.config)); } catch (e) { rejected = toVigilError(e).message; }
+      const turns: Array<{ step: number; speaker: string; text: string }> = [];
+      let salt: Buffer | undefined;
+      const upload = async (stepIndex: number, a: { name: string; mediaType: string; retention: string; redactions: string[]; data: Buffer }) => {
+        salt = await this.#upload({ runId: req.runId, attempt: d.attempt, name: a.name, mediaType: a.mediaType, retention: a.retention, redactions: a.redactions }, a.data, abort.signal);
+        const art = { name: a.name, sha256: sha256(a.data), bytes: a.data.length, mediaType: a.mediaType };
+        record.artifacts.push({ ...art, retention: a.retention, redactions: a.redactions });
+        const body: RunEventBody = { kind: 'artifact', stepIndex, ...art };
+        record.observe(body, Date.now());
+        reporter.push(body);
+      };
+      let lastStep = 0;
+      const emit = async (raw: RunEventBody) => {
+        let body = redactor.event(raw);
+        if ('stepIndex' in body) lastStep = body.stepIndex;
+        if (body.kind === 'transcript') turns.push({ step: body.stepIndex, speaker: body.speaker, text: body.text });
+        if (body.kind === 'run_finished') {
+          const transcript = Buffer.from(JSON.stringify({ version: 1, runId: req.runId, attempt: d.attempt, redaction: policyName(redactor.policy), turns }, null, 2));
+          await upload(lastStep, { name: 'transcript.json', mediaType: 'application/json', retention: 'transcript', redactions: Object.keys(redactor.applied).sort(), data: transcript });
+          body = {
+            ...body,
+            evidenceDsse: record.sign({
+              key: this.#key!, probeId: this.options.probeId, region: this.options.region, probeVersion: PROBE_VERSION, clockOffsetMs: this.#clockOffsetMs,
+              salt: salt!, finished: body, outcome: rejected ? 'rejected' : 'completed', endedAtMs: Date.now(), redaction: redactor,
+            }),
+          };
+        }
+        record.observe(body, Date.now());
         reporter.push(body);
         if (body.kind === 'timing') for (const m of timingMetrics(body.timing)) this.metrics.layer.observe({ layer: body.timing.layer, metric: m.metric }, m.valueMs / 1000);
       };
       const meta = { journeyVersionId: req.journeyVersionId, targetId: req.target.id, region: req.region, channel: req.target.channel };
       const driver = this.#drivers.get(req.target.channel);
       log.info({ channel: req.target.channel, target: req.target.name }, 'run started');
-      if (!driver) {
-        emit({ kind: 'run_started', ...meta });
-        emit({ kind: 'run_finished', verdict: 'error', durationMs: 0, errorCode: 'VIGIL_E_CHANNEL_UNSUPPORTED', errorMessage: `this probe has no driver for ${req.target.channel}`, stepsPassed: 0, stepsFailed: 0 });
+      if (!driver) rejected = `this probe has no driver for ${req.target.channel}`;
+      let journey;
+      if (!rejected) {
+        try { journey = assertJourney(req.journey); } catch (e) { rejected = toVigilError(e).message; }
+      }
+      if (rejected || !driver || !journey) {
+        const code = !driver ? 'VIGIL_E_CHANNEL_UNSUPPORTED' : journey ? 'VIGIL_E_TARGET_INVALID' : 'VIGIL_E_JOURNEY_INVALID';
+        await emit({ kind: 'run_started', ...meta });
+        await emit({ kind: 'run_finished', verdict: 'error', durationMs: 0, errorCode: code, errorMessage: rejected ?? 'rejected', stepsPassed: 0, stepsFailed: 0 });
       } else {
-        let journey;
+        const hook = this.#webhooks?.open(req.runId);
         try {
-          journey = assertJourney(req.journey);
-        } catch (e) {
-          const err = toVigilError(e);
-          emit({ kind: 'run_started', ...meta });
-          emit({ kind: 'run_finished', verdict: 'error', durationMs: 0, errorCode: err.code, errorMessage: err.message, stepsPassed: 0, stepsFailed: 0 });
-        }
-        if (journey) {
-          const hook = this.#webhooks?.open(req.runId);
-          try {
-            await runJourney({
-              journey, meta, emit, signal: abort.signal, checks: { ...checkContextFor(req.target, req.runId, this.#env), ...this.#llmChecks, ...(hook ? { webhook: hook } : {}) },
-              open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env, phrases: expectedPhrases(journey) }),
-            });
-          } finally {
-            hook?.close();
-          }
+          await runJourney({
+            journey, meta, emit, signal: abort.signal, checks: { ...checkContextFor(req.target, req.runId, this.#env), ...this.#llmChecks, ...(hook ? { webhook: hook } : {}) },
+            open: (signal) => driver.open(req.target, { runId: req.runId, sessionId: `vigil-${req.runId}-${d.attempt}`, signal, env: this.#env, phrases: expectedPhrases(journey) }),
+            onSessionEnd: async (end) => {
+              record.codec = end.codec ?? null;
+              record.versions = end.versions ?? {};
+              // Recordings are kept as heard: RFC 4733 digits are not in the audio; spoken PII is not masked in it.
+              for (const a of end.artifacts) await upload(end.stepIndex, { ...a, redactions: [] });
+            },
+          });
+        } finally {
+          hook?.close();
         }
       }
       const { verdict } = await reporter.finished();

@@ -59,6 +59,8 @@ export interface CallSetup {
   setupMs: number | null;
   finalStatus: number | null;
   reason: string | null;
+  /** The far end's Server (or User-Agent) header on its final answer: the version it reports. */
+  farEndAgent: string | null;
 }
 
 export interface Transfer {
@@ -169,7 +171,7 @@ export class SipAgent {
     if (!uri) throw new VigilError('VIGIL_E_TARGET_INVALID', `not a SIP URI: ${target}`, { field: 'target', fix: 'e.g. sip:service@ivr.example:5060' });
     let minSe: number | undefined;
     let answer200: string | undefined;
-    const setup: CallSetup = { inviteAtMs: null, earlyMedia: false, postDialDelayMs: null, answerMs: null, setupMs: null, finalStatus: null, reason: null };
+    const setup: CallSetup = { inviteAtMs: null, earlyMedia: false, postDialDelayMs: null, answerMs: null, setupMs: null, finalStatus: null, reason: null, farEndAgent: null };
     let inviteAt: number | null = null;
     const trace = (dir: 'out' | 'in', m: string, at: number) => {
       if (dir === 'out' && inviteAt === null && m.startsWith('INVITE ')) { inviteAt = at; setup.inviteAtMs = at; }
@@ -180,7 +182,7 @@ export class SipAgent {
         if (code >= 180 && code < 200 && setup.postDialDelayMs === null) setup.postDialDelayMs = at - inviteAt;
         if (code === 183 && /^Content-Type:\s*application\/sdp/im.test(m)) setup.earlyMedia = true;
         // The latest final response wins: a 401/407 challenge is followed by an authenticated INVITE.
-        if (code >= 200 && setup.answerMs === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); if (code < 300) { setup.answerMs = at - inviteAt; answer200 = m; } }
+        if (code >= 200 && setup.answerMs === null) { setup.finalStatus = code; setup.reason = m.split('\r\n')[0]!.slice(12); setup.farEndAgent = /^(?:Server|User-Agent):[ \t]*(.+?)\r?$/im.exec(m)?.[1] ?? null; if (code < 300) { setup.answerMs = at - inviteAt; answer200 = m; } }
         if (code === 422) minSe = Number(/^Min-SE:\s*(\d+)/im.exec(m)?.[1] ?? 'NaN') || undefined;
       }
       if (dir === 'out' && m.startsWith('ACK ') && setup.answerMs !== null && setup.setupMs === null) setup.setupMs = at - inviteAt;

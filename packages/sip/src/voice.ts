@@ -7,8 +7,8 @@
 import { resolveCredential } from '@vigil/chat';
 import type { LayerTiming, TargetSpec } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
-import type { ChatReply, ChatSession, SendOptions } from '@vigil/journey';
-import { detectSpeech, lineSpeech, measureTurns, readWav, resample, type PcmAudio } from '@vigil/media';
+import type { ChatReply, ChatSession, SendOptions, SessionArtifact } from '@vigil/journey';
+import { CallRecorder, detectSpeech, lineSpeech, measureTurns, readWav, resample, type PcmAudio } from '@vigil/media';
 import { EspeakSynthesizer, FliteSynthesizer, PocketsphinxTranscriber, type Synthesizer, type Transcriber } from '@vigil/speech';
 import { readFile } from 'node:fs/promises';
 import { SipAgent, type Call, type SipTransportName } from './caller.ts';
@@ -70,6 +70,10 @@ class SipVoiceSession implements ChatSession {
   #firstReply = true;
   #closed = false;
   #endedRemotely = false;
+  /** What the caller said on the current leg (local start time, samples), for the recording. */
+  #spoken: Array<{ startMs: number; pcm: Int16Array }> = [];
+  /** Recordings of legs already left (a followed transfer). */
+  readonly #legs: SessionArtifact[] = [];
 
   readonly #sessionId: string;
 
@@ -161,7 +165,7 @@ class SipVoiceSession implements ChatSession {
 
   async #speak(audio: PcmAudio, signal: AbortSignal): Promise<ChatReply> {
     const speech = lineSpeech(audio, this.#call.media.codec.name);
-    const played = await this.#call.media.play(audio.samples);
+    const played = await this.#play(audio.samples);
     this.#lastCallerEndMs = played.startMs + (speech.at(-1)?.endMs ?? (audio.samples.length * 1000) / audio.sampleRate);
     this.#cursorMs = Math.max(this.#cursorMs, this.#lastCallerEndMs);
     return this.#reply(signal);
@@ -219,7 +223,7 @@ class SipVoiceSession implements ChatSession {
     }
     const wait = onset + afterMs - wallMs();
     if (wait > 0) await sleep(wait, signal);
-    const played = await this.#call.media.play(audio.samples);
+    const played = await this.#play(audio.samples);
     const bargeAtMs = played.startMs + (speech[0]?.startMs ?? 0);
     this.#lastCallerEndMs = played.startMs + (speech.at(-1)?.endMs ?? (audio.samples.length * 1000) / audio.sampleRate);
     // When did the far end stop? The end of the speech it was making when we barged in (300 ms of silence
@@ -242,6 +246,35 @@ class SipVoiceSession implements ChatSession {
     };
   }
 
+  async #play(pcm: Int16Array): Promise<{ startMs: number; endMs: number }> {
+    const played = await this.#call.media.play(pcm);
+    this.#spoken.push({ startMs: played.startMs, pcm });
+    return played;
+  }
+
+  /** The current leg as a stereo WAV (caller left, far end right, from the INVITE on) and its timeline. */
+  #recordLeg(leg: number): SessionArtifact[] {
+    const media = this.#call.media;
+    const rec = new CallRecorder(media.codec.sampleRate);
+    const t0 = this.#inviteAtMs;
+    const heard = media.heard.pcm;
+    if (heard.length > 0) rec.bot(Math.max(0, media.heard.sampleToLocalMs(0) - t0), heard);
+    for (const s of this.#spoken) rec.caller(Math.max(0, s.startMs - t0), s.pcm);
+    rec.event(0, 'invite', { callId: this.#call.callId });
+    rec.event(Math.max(0, this.#answerAtMs - t0), 'answer');
+    const out = rec.finish(leg === 0 ? 'call' : `call-leg${leg + 1}`);
+    this.#spoken = [];
+    return [
+      { name: out.artifacts[0]!.name, mediaType: 'audio/wav', retention: 'recording', data: out.wav },
+      { name: out.artifacts[1]!.name, mediaType: 'application/json', retention: 'recording', data: out.timeline },
+    ];
+  }
+
+  describe(): { codec?: string; versions?: Record<string, string> } {
+    const agent = this.#call.setup.farEndAgent;
+    return { codec: this.#call.media.codec.name, versions: agent ? { 'sip.server': agent } : {} };
+  }
+
   async hold(ms: number, { signal }: SendOptions): Promise<void> {
     await this.#call.hold(true);
     try { await sleep(ms, signal); } finally { await this.#call.hold(false); }
@@ -252,6 +285,7 @@ class SipVoiceSession implements ChatSession {
     const t = await orAbort(this.#call.transferred, signal);
     if (!follow) return { referTo: t.referTo, followed: false };
     const next = await this.#call.followTransfer(t, { timeoutMs: 30_000 });
+    this.#legs.push(...this.#recordLeg(this.#legs.length / 2));
     // The journey goes on with the transfer target: its greeting counts from its answer.
     this.#call = next;
     this.#endedRemotely = false;
@@ -271,7 +305,7 @@ class SipVoiceSession implements ChatSession {
 
   get #remoteHungUp(): boolean { return this.#call.media.byeReceived || this.#endedRemotely; }
 
-  async close(): Promise<{ timings: LayerTiming[] } | undefined> {
+  async close(): Promise<{ timings: LayerTiming[]; artifacts: SessionArtifact[] } | undefined> {
     if (this.#closed) return undefined;
     this.#closed = true;
     const call = this.#call;
@@ -280,12 +314,14 @@ class SipVoiceSession implements ChatSession {
     const srtp = call.media.srtp;
     await call.media.close().catch(() => undefined);
     await this.#agent.stop().catch(() => undefined);
+    const artifacts = [...this.#legs, ...this.#recordLeg(this.#legs.length / 2)];
     const endedBy = this.#endedRemotely ? 'remote' as const : 'local' as const;
     return {
       timings: [{
         layer: 'call_end', durationMs: Math.max(0, (call.endedAtMs ?? wallMs()) - this.#answerAtMs), endedBy,
         lossPercent: q.lossPercent, jitterMs: q.jitterMs, rttMs: q.rttMs ?? 0, mos: q.mos, packetsReceived: q.packetsReceived, srtpSuite: srtp?.suite ?? '',
       }],
+      artifacts,
     };
   }
 }

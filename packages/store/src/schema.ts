@@ -1,5 +1,5 @@
 /** drizzle table definitions; migrations/0001_init.sql creates exactly these (a test checks the columns). */
-import { boolean, doublePrecision, bigint, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, customType, doublePrecision, bigint, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -102,4 +102,75 @@ export const probes = pgTable('probes', {
   lastHeartbeatAt: ts('last_heartbeat_at').notNull(),
 });
 
-export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes };
+
+// --- evidence (migrations/0002_evidence.sql) --------------------------------------------------------------------
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+export const evidenceKeys = pgTable('evidence_keys', {
+  keyId: text('key_id').primaryKey(),
+  tenant: text('tenant').notNull(),
+  kind: text('kind').$type<'probe' | 'log'>().notNull(),
+  probeId: text('probe_id'),
+  publicKey: text('public_key').notNull(),
+  validFrom: ts('valid_from').notNull(),
+  validUntil: ts('valid_until'),
+  revokedAt: ts('revoked_at'),
+  revokeReason: text('revoke_reason'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const evidenceEntries = pgTable('evidence_entries', {
+  tenant: text('tenant').notNull(),
+  idx: bigint('idx', { mode: 'number' }).notNull(),
+  integratedMs: bigint('integrated_ms', { mode: 'number' }).notNull(),
+  kind: text('kind').$type<'run' | 'erasure'>().notNull(),
+  runId: text('run_id').notNull(),
+  outcome: text('outcome'),
+  verdict: text('verdict'),
+  journeyId: text('journey_id'),
+  targetId: text('target_id'),
+  region: text('region'),
+  scheduledAt: ts('scheduled_at'),
+  keyId: text('key_id').notNull().references(() => evidenceKeys.keyId),
+  envelope: jsonb('envelope').notNull(),
+  leafHash: bytea('leaf_hash').notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant, t.idx] })]);
+
+export const evidenceCheckpoints = pgTable('evidence_checkpoints', {
+  tenant: text('tenant').notNull(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  rootHash: bytea('root_hash').notNull(),
+  note: text('note').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.tenant, t.size] })]);
+
+export const runKeys = pgTable('run_keys', {
+  runId: text('run_id').primaryKey().references(() => runs.id),
+  wrappedKey: bytea('wrapped_key'),
+  salt: bytea('salt'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  erasedAt: ts('erased_at'),
+  eraseReason: text('erase_reason'),
+});
+
+export const artifacts = pgTable('artifacts', {
+  runId: text('run_id').notNull().references(() => runs.id),
+  attempt: integer('attempt').notNull(),
+  name: text('name').notNull(),
+  sha256: text('sha256').notNull(),
+  bytes: bigint('bytes', { mode: 'number' }).notNull(),
+  mediaType: text('media_type').notNull(),
+  retention: text('retention').notNull(),
+  redactions: text('redactions').array().notNull(),
+  sealed: bytea('sealed'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.runId, t.attempt, t.name] })]);
+
+export const planeSecrets = pgTable('plane_secrets', {
+  name: text('name').primaryKey(),
+  value: bytea('value').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes, evidenceKeys, evidenceEntries, evidenceCheckpoints, runKeys, artifacts, planeSecrets };

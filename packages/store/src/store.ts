@@ -70,6 +70,12 @@ export interface DueRun {
   notBefore: Date;
 }
 
+/**
+ * Called inside the ingest transaction when a run_finished event makes a run final (once per run): the
+ * evidence record is checked and logged here, so a run never ends without its record. Throwing rolls back.
+ */
+export type FinalHook = (tx: Db, event: RunEvent & { body: Extract<RunEvent['body'], { kind: 'run_finished' }> }, run: RunRow) => Promise<void>;
+
 const MAX_LIST = 500;
 
 function hashToken(token: string): string {
@@ -209,7 +215,7 @@ export class Store {
           const notBefore = new Date(s.nextDueAt.getTime() + (offsetsMs.get(region) ?? 0));
           created.push(await this.#insertRun(tx as unknown as Db, {
             scheduleId: s.id, journeyId: s.journeyId, journeyVersionId: versionRow!.id, target: targetSpecOf(target!), region, scheduledAt: s.nextDueAt, notBefore,
-          }, versionRow!.definition));
+          }, versionRow!.definition, versionRow!.version));
         }
         await tx.update(schedules).set({ nextDueAt, updatedAt: new Date() }).where(eq(schedules.id, s.id));
       }
@@ -217,11 +223,11 @@ export class Store {
     }));
   }
 
-  async #insertRun(db: Db, r: DueRun, definition: unknown): Promise<RunRow> {
+  async #insertRun(db: Db, r: DueRun, definition: unknown, version: number): Promise<RunRow> {
     const id = randomUUID();
     const request: RunRequest = {
       runId: id, region: r.region, journeyId: r.journeyId, journeyVersionId: r.journeyVersionId, journey: definition, target: r.target,
-      scheduledAtMs: r.scheduledAt.getTime(), notBeforeMs: r.notBefore.getTime(),
+      scheduledAtMs: r.scheduledAt.getTime(), notBeforeMs: r.notBefore.getTime(), journeyVersion: version, scheduleId: r.scheduleId,
     };
     const [row] = await db.insert(runs).values({
       id, scheduleId: r.scheduleId, journeyId: r.journeyId, journeyVersionId: r.journeyVersionId, targetId: r.target.id, region: r.region,
@@ -235,7 +241,7 @@ export class Store {
     return this.#q(async () => {
       const [v] = await this.db.select().from(journeyVersions).where(eq(journeyVersions.id, r.journeyVersionId));
       if (!v) throw new VigilError('VIGIL_E_NOT_FOUND', `journey version ${r.journeyVersionId} does not exist`, { field: 'journey' });
-      return this.#insertRun(this.db, r, v.definition);
+      return this.#insertRun(this.db, r, v.definition, v.version);
     });
   }
 
@@ -331,7 +337,7 @@ export class Store {
    * Stores a batch of run events in one transaction. Idempotent: an event already stored (same run, attempt,
    * seq) is skipped. A run's verdict is written by the first run_finished that arrives and never changed after.
    */
-  ingest(batch: RunEvent[]): Promise<IngestResult> {
+  ingest(batch: RunEvent[], onFinal?: FinalHook): Promise<IngestResult> {
     return this.#q(() => this.db.transaction(async (tx) => {
       const runIds = [...new Set(batch.map((e) => e.runId))];
       const known = await tx.select({ id: runs.id, verdict: runs.verdict, region: runs.region, journey: journeys.name, target: targets.name }).from(runs)
@@ -359,6 +365,10 @@ export class Store {
             errorCode: b.errorCode ?? null, errorMessage: b.errorMessage ?? null,
           }).where(and(eq(runs.id, e.runId), isNull(runs.verdict))).returning({ id: runs.id });
           if (done.length > 0) {
+            if (onFinal) {
+              const [run] = await tx.select().from(runs).where(eq(runs.id, e.runId));
+              await onFinal(tx as unknown as Db, e as RunEvent & { body: Extract<RunEvent['body'], { kind: 'run_finished' }> }, run!);
+            }
             finalized.push({ ...labels.get(e.runId)!, verdict: b.verdict, durationMs: b.durationMs });
             finalVerdicts.set(e.runId, b.verdict);
           }
@@ -366,6 +376,13 @@ export class Store {
       }
       return { stored, finalized, labels, finalVerdicts };
     }));
+  }
+
+  /** Ends a run without a probe's result (the plane's deadline); false when it already had one. */
+  async finishRun(tx: Db, runId: string, r: { verdict: Verdict; errorCode: string; errorMessage: string; at: Date }): Promise<boolean> {
+    const done = await tx.update(runs).set({ status: 'finished', verdict: r.verdict, finishedAt: r.at, errorCode: r.errorCode, errorMessage: r.errorMessage })
+      .where(and(eq(runs.id, runId), isNull(runs.verdict))).returning({ id: runs.id });
+    return done.length > 0;
   }
 
   // --- probes ----------------------------------------------------------------------------------------------

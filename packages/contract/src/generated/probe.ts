@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Artifact as _vigil_v1_Artifact, Artifact__Output as _vigil_v1_Artifact__Output } from './vigil/v1/Artifact.ts';
+import type { ArtifactChunk as _vigil_v1_ArtifactChunk, ArtifactChunk__Output as _vigil_v1_ArtifactChunk__Output } from './vigil/v1/ArtifactChunk.ts';
+import type { ArtifactReceipt as _vigil_v1_ArtifactReceipt, ArtifactReceipt__Output as _vigil_v1_ArtifactReceipt__Output } from './vigil/v1/ArtifactReceipt.ts';
 import type { AsrTiming as _vigil_v1_AsrTiming, AsrTiming__Output as _vigil_v1_AsrTiming__Output } from './vigil/v1/AsrTiming.ts';
 import type { AssertionOutcome as _vigil_v1_AssertionOutcome, AssertionOutcome__Output as _vigil_v1_AssertionOutcome__Output } from './vigil/v1/AssertionOutcome.ts';
 import type { CallEndTiming as _vigil_v1_CallEndTiming, CallEndTiming__Output as _vigil_v1_CallEndTiming__Output } from './vigil/v1/CallEndTiming.ts';
@@ -33,6 +35,8 @@ export interface ProtoGrpcType {
   vigil: {
     v1: {
       Artifact: MessageTypeDefinition<_vigil_v1_Artifact, _vigil_v1_Artifact__Output>
+      ArtifactChunk: MessageTypeDefinition<_vigil_v1_ArtifactChunk, _vigil_v1_ArtifactChunk__Output>
+      ArtifactReceipt: MessageTypeDefinition<_vigil_v1_ArtifactReceipt, _vigil_v1_ArtifactReceipt__Output>
       AsrTiming: MessageTypeDefinition<_vigil_v1_AsrTiming, _vigil_v1_AsrTiming__Output>
       AssertionOutcome: MessageTypeDefinition<_vigil_v1_AssertionOutcome, _vigil_v1_AssertionOutcome__Output>
       CallEndTiming: MessageTypeDefinition<_vigil_v1_CallEndTiming, _vigil_v1_CallEndTiming__Output>

@@ -14,6 +14,11 @@ export interface RegisterProbeRequest {
    */
   'capabilities'?: (string)[];
   'hostname'?: (string);
+  /**
+   * The probe's Ed25519 public key (raw 32 bytes, base64) that signs its evidence records; enrolled on first
+   * sight, a new one rotates the old out.
+   */
+  'publicKey'?: (string);
 }
 
 export interface RegisterProbeRequest__Output {
@@ -29,4 +34,9 @@ export interface RegisterProbeRequest__Output {
    */
   'capabilities': (string)[];
   'hostname': (string);
+  /**
+   * The probe's Ed25519 public key (raw 32 bytes, base64) that signs its evidence records; enrolled on first
+   * sight, a new one rotates the old out.
+   */
+  'publicKey': (string);
 }

@@ -11,6 +11,10 @@ export interface RegisterProbeResponse {
    * Redelivery timeout of the region queues; the probe signals progress (working) well within it.
    */
   'runAckWaitMs'?: (number);
+  /**
+   * Id of the enrolled key; the probe's DSSE signatures name it.
+   */
+  'keyId'?: (string);
 }
 
 export interface RegisterProbeResponse__Output {
@@ -23,4 +27,8 @@ export interface RegisterProbeResponse__Output {
    * Redelivery timeout of the region queues; the probe signals progress (working) well within it.
    */
   'runAckWaitMs': (number);
+  /**
+   * Id of the enrolled key; the probe's DSSE signatures name it.
+   */
+  'keyId': (string);
 }

@@ -10,6 +10,11 @@ export interface RunFinished {
   'errorMessage'?: (string);
   'stepsPassed'?: (number);
   'stepsFailed'?: (number);
+  /**
+   * The run's evidence record: a DSSE envelope (JSON) over an in-toto Statement v1 with the Vigil run
+   * predicate, signed with the probe's enrolled key. Required; the plane checks it against the run and logs it.
+   */
+  'evidenceDsseJson'?: (string);
 }
 
 export interface RunFinished__Output {
@@ -19,4 +24,9 @@ export interface RunFinished__Output {
   'errorMessage': (string);
   'stepsPassed': (number);
   'stepsFailed': (number);
+  /**
+   * The run's evidence record: a DSSE envelope (JSON) over an in-toto Statement v1 with the Vigil run
+   * predicate, signed with the probe's enrolled key. Required; the plane checks it against the run and logs it.
+   */
+  'evidenceDsseJson': (string);
 }

@@ -14,6 +14,9 @@ export interface RunRequest {
   'targetJson'?: (string);
   'scheduledAtMs'?: (number | string | Long);
   'notBeforeMs'?: (number | string | Long);
+  'journeyId'?: (string);
+  'journeyVersion'?: (number);
+  'scheduleId'?: (string);
 }
 
 /**
@@ -28,4 +31,7 @@ export interface RunRequest__Output {
   'targetJson': (string);
   'scheduledAtMs': (number);
   'notBeforeMs': (number);
+  'journeyId': (string);
+  'journeyVersion': (number);
+  'scheduleId': (string);
 }
