@@ -1,6 +1,7 @@
 /** Target definitions: what each chat channel needs, validated with errors that name the field and the fix. */
 import { CHANNELS, type Channel, type TargetSpec } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
+import { PII_KINDS, type PiiKind } from '@vigil/journey';
 
 export interface OpenAiTargetConfig {
   model: string;
@@ -112,12 +113,13 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
     'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs', 'authUsername', 'tlsCaFile', 'tlsServerName', 'register', 'domain', 'sessionExpiresS', 'srtp'],
   };
   // Every channel: what journeys' cross-system checks may use (http steps, {{vars.x}}, {{secrets.x}}).
-  const common = ['vars', 'secrets', 'httpAllow'];
+  const common = ['vars', 'secrets', 'httpAllow', 'redaction'];
   for (const k of Object.keys(config)) {
     if (!allowed[channel].includes(k) && !common.includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
   }
   checkHeaders('config.headers', config.headers);
   checkCheckConfig(config);
+  redactionPolicy(config);
   switch (channel) {
     case 'chat.openai':
       if (typeof config.model !== 'string' || config.model === '') throw bad('config.model', 'config.model is required for chat.openai', 'set the model id the endpoint serves, e.g. "gpt-4o-mini"');
@@ -160,3 +162,21 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
   if (typeof input.credentialsRef === 'string') spec.credentialsRef = input.credentialsRef;
   return spec;
 }
+
+/** The target's redaction policy: `config.redaction: { dtmf: true, pii: true | [kinds] }`; both default on. */
+export interface RedactionPolicy { dtmf: boolean; pii: readonly PiiKind[] }
+
+export function redactionPolicy(config: Record<string, unknown>): RedactionPolicy {
+  const r = config.redaction as { dtmf?: unknown; pii?: unknown } | undefined;
+  if (r !== undefined && (typeof r !== 'object' || r === null)) throw new VigilError('VIGIL_E_TARGET_INVALID', 'config.redaction must be a map', { field: 'config.redaction', fix: 'e.g. { dtmf: true, pii: true } or { pii: [card, cvv] }' });
+  const dtmf = r?.dtmf === undefined ? true : r.dtmf === true;
+  let pii: readonly PiiKind[] = PII_KINDS;
+  if (r?.pii === false) pii = [];
+  else if (Array.isArray(r?.pii)) {
+    const bad = r.pii.find((k) => !PII_KINDS.includes(k as PiiKind));
+    if (bad !== undefined) throw new VigilError('VIGIL_E_TARGET_INVALID', `config.redaction.pii names an unknown kind ${String(bad)}`, { field: 'config.redaction.pii', fix: `use ${PII_KINDS.join(', ')}` });
+    pii = r.pii as PiiKind[];
+  }
+  return { dtmf, pii };
+}
+

@@ -16,6 +16,23 @@ export class ApiClient {
     this.#token = o.token ?? process.env.VIGIL_API_TOKEN;
   }
 
+  /** A request whose body is read by the caller (streams); errors are raised as for request(). */
+  async raw(method: string, path: string): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, { method, headers });
+    } catch (e) {
+      throw new VigilError('VIGIL_E_PLANE_UNAVAILABLE', `cannot reach the plane at ${this.baseUrl}: ${(e as Error).message}`, { fix: 'start it (vigil plane or vigil demo) or set VIGIL_API_URL', cause: e });
+    }
+    if (!res.ok) {
+      const b = ((await res.json().catch(() => ({}))) ?? {}) as { code?: string; message?: string; field?: string; fix?: string };
+      throw new VigilError(isErrorCode(b.code) ? b.code : 'VIGIL_E_INTERNAL', b.message ?? `HTTP ${res.status}`, { field: b.field, fix: b.fix });
+    }
+    return res;
+  }
+
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;

@@ -34,6 +34,14 @@ const HELP = `vigil — continuous CX assurance
         agrees with human labels: accuracy, Cohen's kappa, confusion matrix. Exit 1 below --min-kappa (0.6).
         --write records the result in the rubric file; judge verdicts made with it are flagged when it is
         uncalibrated, calibrated for another model, or below VIGIL_JUDGE_MIN_KAPPA.
+  vigil evidence verify <bundle.ndjson> [--log-key VKEY|FILE] [--since CHECKPOINT_FILE] [--json]
+        Offline: signatures, key validity and revocation, inclusion in the signed checkpoint, consistency
+        from a checkpoint you hold, artifact hashes, completeness (one terminal record per scheduled run).
+        Exit 0 verified, 1 any problem (each with its VIGIL_E_EVIDENCE_* code).
+  vigil evidence export <file> [--since T] [--until T] [--from-size N] [--artifacts]
+  vigil evidence checkpoint [--out FILE]    The log's newest signed checkpoint (keep it for --since).
+  vigil evidence erase <run-id> --reason CODE
+        Destroys the run's artifact key and logs a signed erasure record.
   vigil wer <reference.trn> <hypothesis.trn> [--json] [--no-normalise]
         Word and character error rates, per utterance and overall, aligned as NIST sclite aligns.
 `;
@@ -174,6 +182,39 @@ async function main(argv: string[]): Promise<void> {
       const { calibrateCommand } = await import('./judge-cmd.ts');
       const c = await calibrateCommand({ rubricFile: positionals[0]!, setFile: positionals[1]!, baseUrl: values['base-url'], model: values.model, samples, minKappa, json: values.json, write: values.write });
       return process.exit(c.kappa >= minKappa ? 0 : 1);
+    }
+    case 'evidence': {
+      const [sub, ...args] = rest;
+      const { verifyCommand, exportCommand, ApiClient: Api } = await import('./evidence-cmd.ts');
+      if (sub === 'verify') {
+        const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'log-key': { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' } } });
+        if (positionals.length !== 1) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give one bundle file', { field: 'bundle', fix: 'vigil evidence verify bundle.ndjson --log-key <verifier key>' });
+        const r = await verifyCommand({ bundle: positionals[0]!, logKey: values['log-key'], since: values.since, json: values.json });
+        return process.exit(r.ok ? 0 : 1);
+      }
+      if (sub === 'export') {
+        const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { since: { type: 'string' }, until: { type: 'string' }, 'from-size': { type: 'string' }, artifacts: { type: 'boolean' } } });
+        if (positionals.length !== 1) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give the file to write the bundle to', { field: 'file', fix: 'vigil evidence export bundle.ndjson --since 2026-11-01' });
+        for (const k of ['since', 'until'] as const) if (values[k] && Number.isNaN(Date.parse(values[k]!))) throw new VigilError('VIGIL_E_REQUEST_INVALID', `--${k} is not a date`, { field: `--${k}`, fix: 'e.g. 2026-11-01 or 2026-11-01T12:00:00Z' });
+        await exportCommand({ file: positionals[0]!, since: values.since, until: values.until, fromSize: values['from-size'], artifacts: values.artifacts });
+        process.stdout.write(`bundle written to ${positionals[0]}\n`);
+        return;
+      }
+      if (sub === 'checkpoint') {
+        const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
+        const res = await new Api().raw('GET', '/v1/evidence/checkpoint');
+        const note = await res.text();
+        if (values.out) { const { writeFile } = await import('node:fs/promises'); await writeFile(values.out, note); } else process.stdout.write(note);
+        return;
+      }
+      if (sub === 'erase') {
+        const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' } } });
+        if (positionals.length !== 1 || !values.reason) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'give one run id and --reason', { field: positionals.length !== 1 ? 'run-id' : '--reason', fix: 'vigil evidence erase <run-id> --reason gdpr-art17' });
+        const r = await new Api().request<{ erasureIndex: number; artifacts: Array<{ name: string }> }>('POST', `/v1/runs/${encodeURIComponent(positionals[0]!)}/erase`, { reason: values.reason });
+        process.stdout.write(`erased ${r.artifacts.map((a) => a.name).join(', ')}; erasure record at log entry ${r.erasureIndex}\n`);
+        return;
+      }
+      throw new VigilError('VIGIL_E_REQUEST_INVALID', `unknown evidence command "${sub ?? ''}"`, { fix: 'vigil evidence verify|export|checkpoint|erase' });
     }
     case 'wer': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean' }, 'no-normalise': { type: 'boolean' } } });

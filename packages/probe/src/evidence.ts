@@ -12,7 +12,8 @@ import {
   type AssertionRecord, type EvidenceArtifact, type RunOutcome, type SigningKey,
 } from '@vigil/evidence';
 import { VigilError } from '@vigil/errors';
-import { PII_KINDS, redactPii, type PiiKind } from '@vigil/journey';
+import type { RedactionPolicy } from '@vigil/chat';
+import { redactPii } from '@vigil/journey';
 
 /** Loads the probe's key, making it (0600) on first start. */
 export async function loadProbeKey(file: string): Promise<{ key: SigningKey; created: boolean }> {
@@ -30,23 +31,6 @@ export async function loadProbeKey(file: string): Promise<{ key: SigningKey; cre
     throw new VigilError('VIGIL_E_CONFIG_INVALID', `cannot write the probe key ${file}: ${(e as Error).message}`, { field: 'VIGIL_PROBE_KEY_FILE', fix: 'point VIGIL_PROBE_KEY_FILE at a writable path' });
   }
   return { key, created: true };
-}
-
-/** The target's redaction policy: `config.redaction: { dtmf: true, pii: true | [kinds] }`; both default on. */
-export interface RedactionPolicy { dtmf: boolean; pii: readonly PiiKind[] }
-
-export function redactionPolicy(config: Record<string, unknown>): RedactionPolicy {
-  const r = config.redaction as { dtmf?: unknown; pii?: unknown } | undefined;
-  if (r !== undefined && (typeof r !== 'object' || r === null)) throw new VigilError('VIGIL_E_TARGET_INVALID', 'config.redaction must be a map', { field: 'config.redaction', fix: 'e.g. { dtmf: true, pii: true } or { pii: [card, cvv] }' });
-  const dtmf = r?.dtmf === undefined ? true : r.dtmf === true;
-  let pii: readonly PiiKind[] = PII_KINDS;
-  if (r?.pii === false) pii = [];
-  else if (Array.isArray(r?.pii)) {
-    const bad = r.pii.find((k) => !PII_KINDS.includes(k as PiiKind));
-    if (bad !== undefined) throw new VigilError('VIGIL_E_TARGET_INVALID', `config.redaction.pii names an unknown kind ${String(bad)}`, { field: 'config.redaction.pii', fix: `use ${PII_KINDS.join(', ')}` });
-    pii = r.pii as PiiKind[];
-  }
-  return { dtmf, pii };
 }
 
 export function policyName(p: RedactionPolicy): string {

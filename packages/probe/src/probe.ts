@@ -13,14 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JetStreamBus, type Delivery, type RunBus, type Subscription } from '@vigil/bus';
-import { chatDrivers, checkContextFor, webhookListenerFromEnv, type ChannelDriver, type WebhookListener } from '@vigil/chat';
+import { chatDrivers, checkContextFor, redactionPolicy, webhookListenerFromEnv, type ChannelDriver, type WebhookListener } from '@vigil/chat';
 import { checksFromEnv } from '@vigil/judge';
 import { timingMetrics, type RunEventBody } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { assertJourney, expectedPhrases, runJourney } from '@vigil/journey';
 import { sipVoiceDriver } from '@vigil/sip';
 import type { SigningKey } from '@vigil/evidence';
-import { RunRecord, Redactor, loadProbeKey, policyName, redactionPolicy, sha256 } from './evidence.ts';
+import { RunRecord, Redactor, loadProbeKey, policyName, sha256 } from './evidence.ts';
 import { compileProbeOptions, type CompiledProbeOptions, type ProbeOptions } from './options.ts';
 import { PlaneClient, RunReporter, backoffMs } from './plane-client.ts';
 
