@@ -7,7 +7,9 @@
  * BENCH_REGIONS (4). Needs Postgres on 127.0.0.1:5432 and nats-server -js on 127.0.0.1:4222 (.ci/run starts both).
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadContract, runEventToWire, type RunEvent, type RunEventBody, type ProbeServiceClient } from '@vigil/contract';
+import { loadContract, runEventToWire, type RunEvent, type RunEventBody, type RunRequest, type ProbeServiceClient } from '@vigil/contract';
+import { generateSigningKey, type SigningKey } from '@vigil/evidence';
+import { Redactor, RunRecord } from '@vigil/probe';
 import { createLogger, startPlane } from '@vigil/plane';
 import { startRefBot } from '@vigil/refbot';
 import { targetSpecOf } from '@vigil/store';
@@ -20,10 +22,12 @@ const STREAMS = env('BENCH_STREAMS', 16);
 const SCHEDULES = env('BENCH_SCHEDULES', 500);
 const REGIONS = env('BENCH_REGIONS', 4);
 
-function eventsFor(runId: string, n: number): RunEvent[] {
+/** A run's events as a probe reports them, ending in run_finished with the run's signed evidence record. */
+function eventsFor(req: RunRequest, n: number, key: SigningKey): RunEvent[] {
+  const runId = req.runId;
   const out: RunEvent[] = [];
   const push = (body: RunEventBody) => out.push({ runId, attempt: 1, seq: out.length + 1, atMs: Date.now(), probeId: 'bench-probe', body });
-  push({ kind: 'run_started', journeyVersionId: 'v', targetId: 't', region: 'bench', channel: 'chat.openai' });
+  push({ kind: 'run_started', journeyVersionId: req.journeyVersionId, targetId: req.target.id, region: req.region, channel: req.target.channel });
   let step = 0;
   while (out.length < n - 1) {
     const k = out.length % 4;
@@ -32,7 +36,10 @@ function eventsFor(runId: string, n: number): RunEvent[] {
     else if (k === 2) push({ kind: 'assertion', stepIndex: step, assertion: 'contains "balance"', verdict: 'pass', expected: 'balance', actual: 'The balance…', message: 'ok' });
     else push({ kind: 'step_finished', stepIndex: step++, stepKind: 'say', verdict: 'pass', durationMs: 310 });
   }
-  push({ kind: 'run_finished', verdict: 'pass', durationMs: 5000, stepsPassed: step, stepsFailed: 0 });
+  const record = new RunRecord(req, 1);
+  for (const e of out) record.observe(e.body, e.atMs);
+  const finished: Extract<RunEventBody, { kind: 'run_finished' }> = { kind: 'run_finished', verdict: 'pass', durationMs: 5000, stepsPassed: step, stepsFailed: 0 };
+  push({ ...finished, evidenceDsse: record.sign({ key, probeId: 'bench-probe', region: req.region, probeVersion: 'bench', clockOffsetMs: 0, salt: Buffer.alloc(16), finished, outcome: 'completed', endedAtMs: Date.now(), redaction: new Redactor({ dtmf: true, pii: [] }) }) });
   return out;
 }
 
@@ -70,7 +77,10 @@ async function main(): Promise<void> {
     const far = new Date(Date.now() + 86_400_000); // not due: the outbox leaves them alone
     for (let i = 0; i < RUNS; i++) runIds.push((await store.createRun({ scheduleId: null, journeyId: journey.id, journeyVersionId: version.id, target: targetSpecOf(target), region: 'bench', scheduledAt: far, notBefore: far })).id);
     const client = new (loadContract().vigil.v1.ProbeService)(plane.grpcAddress, grpc.credentials.createInsecure());
-    const batches = runIds.map((id) => eventsFor(id, EVENTS));
+    const key = generateSigningKey();
+    await plane.evidence.enroll('bench-probe', key.publicKey);
+    const batches: RunEvent[][] = [];
+    for (const id of runIds) batches.push(eventsFor((await store.getRun(id))!.request as RunRequest, EVENTS, key));
     const t0 = performance.now();
     let next = 0;
     await Promise.all(Array.from({ length: STREAMS }, async () => {
