@@ -5,7 +5,9 @@
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTRACT_VERSION, loadContract, runEventToWire, type ProbeServiceClient } from '@vigil/contract';
+import { CONTRACT_VERSION, loadContract, runEventToWire, type ProbeServiceClient, type RunEventBody, type RunRequest } from '@vigil/contract';
+import { generateSigningKey, type SigningKey } from '@vigil/evidence';
+import { Redactor, RunRecord } from '@vigil/probe';
 import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
 import { spawnVigil } from '../support/processes.ts';
 
@@ -132,6 +134,42 @@ describe('bad input', () => {
       expect(p.output()).toMatch(/VIGIL_E_CONFIG_INVALID[\s\S]*field: VIGIL_REGION/);
     });
 
+    it('a final event without a good evidence record is refused with its own code; the run stays open and nothing is logged', async () => {
+      const journey = 'version: 1\nname: evidence-bad\nchannel: chat\nsteps:\n  - say: hi\n';
+      expect((await s.api('POST', '/v1/journeys?file=e.yaml', journey, 'application/yaml')).status).toBe(201);
+      const run = await s.api<{ id: string }>('POST', '/v1/runs', { journey: 'evidence-bad', target: 'refbot-openai', region: 'eu-nobody' });
+      const req = (await db.query('SELECT request FROM runs WHERE id = $1', [run.body.id])).rows[0].request as RunRequest;
+      const enrolled = generateSigningKey();
+      await new Promise<void>((resolve, reject) => client.RegisterProbe({ probeId: 'p-ev', region: 'eu-nobody', contractVersion: CONTRACT_VERSION, publicKey: enrolled.publicKey }, md(s.token), (e) => (e ? reject(e) : resolve())));
+      const finished: Extract<RunEventBody, { kind: 'run_finished' }> = { kind: 'run_finished', verdict: 'pass', durationMs: 10, stepsPassed: 1, stepsFailed: 0 };
+      const sign = (key: SigningKey, over: Partial<{ verdict: 'pass' | 'fail' }> = {}) => new RunRecord(req, 1).sign({
+        key, probeId: 'p-ev', region: 'eu-nobody', probeVersion: 't', clockOffsetMs: 0, salt: Buffer.alloc(16), finished: { ...finished, ...over }, outcome: 'completed', endedAtMs: Date.now(), redaction: new Redactor({ dtmf: true, pii: [] }),
+      });
+      const flip = (text: string) => { const e = JSON.parse(text) as { payload: string }; const b = Buffer.from(e.payload, 'base64'); b[b.indexOf('p-ev')] ^= 1; return JSON.stringify({ ...e, payload: b.toString('base64') }); };
+      const attempt = async (evidenceDsse: string | undefined) => {
+        const call = client.ReportRun(md(s.token));
+        const acks: Array<{ errorCode: string; errorRetryable: boolean }> = [];
+        call.on('data', (a) => acks.push(a));
+        const done = new Promise((r) => call.on('end', r));
+        const head = { runId: run.body.id, attempt: 1, atMs: Date.now(), probeId: 'p-ev' };
+        call.write(runEventToWire({ ...head, seq: 1, body: { kind: 'run_started', journeyVersionId: req.journeyVersionId, targetId: req.target.id, region: 'eu-nobody', channel: 'chat.openai' } }));
+        call.write(runEventToWire({ ...head, seq: 2, body: { ...finished, ...(evidenceDsse ? { evidenceDsse } : {}) } }));
+        call.end();
+        await done;
+        return acks.find((a) => a.errorCode);
+      };
+      expect(await attempt(undefined)).toMatchObject({ errorCode: 'VIGIL_E_EVIDENCE_RECORD_INVALID', errorRetryable: false });
+      expect(await attempt(sign(generateSigningKey()))).toMatchObject({ errorCode: 'VIGIL_E_EVIDENCE_KEY_UNKNOWN' });
+      expect(await attempt(flip(sign(enrolled)))).toMatchObject({ errorCode: 'VIGIL_E_EVIDENCE_SIGNATURE' });
+      expect(await attempt(sign(enrolled, { verdict: 'fail' }))).toMatchObject({ errorCode: 'VIGIL_E_EVIDENCE_RECORD_INVALID' });
+      expect((await db.query('SELECT verdict FROM runs WHERE id = $1', [run.body.id])).rows[0].verdict).toBeNull();
+      expect(await count('evidence_entries')).toBe(0);
+      expect(await s.metric('vigil_evidence_rejected_total', { code: 'VIGIL_E_EVIDENCE_SIGNATURE' })).toBe(1);
+      // The good record is taken.
+      expect(await attempt(sign(enrolled))).toBeUndefined();
+      expect(await count('evidence_entries')).toBe(1);
+    });
+
     it('events for a run the plane never scheduled are refused and not stored', async () => {
       const call = client.ReportRun(md(s.token));
       const acks: Array<{ errorCode: string; errorRetryable: boolean }> = [];
@@ -141,7 +179,7 @@ describe('bad input', () => {
       call.end();
       await done;
       expect(acks).toEqual([expect.objectContaining({ errorCode: 'VIGIL_E_RUN_UNKNOWN', errorRetryable: false })]);
-      expect(await count('run_events')).toBe(0);
+      expect(Number((await db.query("SELECT count(*) FROM run_events WHERE run_id = 'not-a-run'")).rows[0].count)).toBe(0);
     });
   });
 });

@@ -144,7 +144,8 @@ export class EvidenceService {
     try { env = JSON.parse(text) as DsseEnvelope; } catch { throw recordInvalid('evidence_dsse_json is not JSON', 'run_finished.evidence_dsse_json'); }
     if (!isEnvelope(env) || env.signatures.length === 0) throw recordInvalid('evidence_dsse_json is not a signed DSSE envelope', 'run_finished.evidence_dsse_json');
     const keyId = env.signatures[0]!.keyid;
-    const key = await this.#es.getKey(keyId);
+    // Every query here goes through the ingest transaction (PGlite has one connection).
+    const key = await this.#es.getKey(keyId, tx);
     const now = new Date();
     if (!key || key.kind !== 'probe' || key.probeId !== e.probeId || key.tenant !== this.tenant) throw new VigilError('VIGIL_E_EVIDENCE_KEY_UNKNOWN', `record of run ${e.runId} is signed by key ${keyId}, which is not enrolled for probe ${e.probeId}`, { fix: 'restart the probe so it enrols its key' });
     if (key.revokedAt && key.revokedAt <= now) throw new VigilError('VIGIL_E_EVIDENCE_KEY_REVOKED', `probe ${e.probeId}'s key ${keyId} is revoked`, { fix: 'give the probe a new key (delete its key file) and restart it' });
@@ -165,7 +166,7 @@ export class EvidenceService {
     mismatch('conditions.targetId', p.conditions.targetId, run.targetId);
     if (!PROBE_OUTCOMES.includes(p.run.outcome)) throw recordInvalid(`a probe cannot sign outcome ${p.run.outcome}`, 'predicate.run.outcome');
     if (p.artifacts.length > 0) {
-      const stored = new Map((await this.#es.artifactsOf(run.id, e.attempt)).map((a) => [a.name, a]));
+      const stored = new Map((await this.#es.artifactsOf(run.id, e.attempt, tx)).map((a) => [a.name, a]));
       for (const a of p.artifacts) {
         const s = stored.get(a.name);
         if (!s || s.sha256 !== a.sha256 || s.bytes !== a.bytes) throw recordInvalid(`record of run ${e.runId} names artifact ${a.name} (${a.sha256.slice(0, 12)}…), which the plane did not receive`, 'predicate.artifacts');

@@ -8,6 +8,9 @@ BEGIN
 END;
 $$;
 
+-- Runs with no verdict yet, by start time: the plane's deadline check (missed / interrupted) reads this.
+CREATE INDEX runs_open ON runs (not_before) WHERE verdict IS NULL;
+
 -- Probe keys (kind probe) and the log's own key (kind log), per tenant.
 CREATE TABLE evidence_keys (
   key_id        text PRIMARY KEY,

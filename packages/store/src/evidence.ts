@@ -89,8 +89,9 @@ export class EvidenceStore {
     return this.#q(() => this.db.select().from(evidenceKeys).where(eq(evidenceKeys.tenant, tenant)).orderBy(asc(evidenceKeys.validFrom), asc(evidenceKeys.keyId)));
   }
 
-  getKey(keyId: string): Promise<EvidenceKeyRow | undefined> {
-    return this.#q(async () => (await this.db.select().from(evidenceKeys).where(eq(evidenceKeys.keyId, keyId)).limit(1))[0]);
+  /** `db`: the caller's transaction when inside one (PGlite has a single connection). */
+  getKey(keyId: string, db: Db = this.db): Promise<EvidenceKeyRow | undefined> {
+    return this.#q(async () => (await db.select().from(evidenceKeys).where(eq(evidenceKeys.keyId, keyId)).limit(1))[0]);
   }
 
   /** A plane secret, made (once, whichever plane is first) when absent. */
@@ -250,8 +251,8 @@ export class EvidenceStore {
     });
   }
 
-  artifactsOf(runId: string, attempt?: number): Promise<ArtifactRow[]> {
-    return this.#q(() => this.db.select().from(artifacts)
+  artifactsOf(runId: string, attempt?: number, db: Db = this.db): Promise<ArtifactRow[]> {
+    return this.#q(() => db.select().from(artifacts)
       .where(attempt === undefined ? eq(artifacts.runId, runId) : and(eq(artifacts.runId, runId), eq(artifacts.attempt, attempt))).orderBy(asc(artifacts.attempt), asc(artifacts.name)));
   }
 

@@ -105,7 +105,8 @@ export const probes = pgTable('probes', {
 
 // --- evidence (migrations/0002_evidence.sql) --------------------------------------------------------------------
 
-const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+// node-postgres hands bytea back as a Buffer, PGlite as a Uint8Array: both become Buffers.
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({ dataType: () => 'bytea', fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)) });
 
 export const evidenceKeys = pgTable('evidence_keys', {
   keyId: text('key_id').primaryKey(),
