@@ -10,6 +10,7 @@ import { generateSigningKey, type SigningKey } from '@vigil/evidence';
 import { Redactor, RunRecord } from '@vigil/probe';
 import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
 import { spawnVigil } from '../support/processes.ts';
+import { waitFor } from '../support/services.ts';
 
 type Err = { code: string; message: string; field?: string; fix?: string; retryable: boolean; details?: { issues?: Array<{ line: number; column: number; field: string; message: string; file: string }> } };
 
@@ -167,7 +168,8 @@ describe('bad input', () => {
       expect(await s.metric('vigil_evidence_rejected_total', { code: 'VIGIL_E_EVIDENCE_SIGNATURE' })).toBe(1);
       // The good record is taken.
       expect(await attempt(sign(enrolled))).toBeUndefined();
-      expect(await count('evidence_entries')).toBe(1);
+      expect(await count('evidence_entries') + await count('evidence_pending')).toBe(1);
+      await waitFor('the sequencer to log the record', async () => (await count('evidence_entries')) === 1);
     });
 
     it('events for a run the plane never scheduled are refused and not stored', async () => {

@@ -10,6 +10,7 @@
  * A log leaf is the RFC 8785 form of {envelope, integratedTimeMs}; its inclusion proof leads to the
  * checkpoint's root. A bundle covers a contiguous range of the log, so a deleted entry shows as a gap.
  */
+import type { KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -151,6 +152,7 @@ class BundleVerifier {
   readonly #art = { verified: 0, erased: 0, notExported: 0, missing: 0 };
   #records = 0;
   #probeKeys = new Map<string, ProbeKeyEntry>();
+  readonly #keyObjects = new Map<string, KeyObject>();
 
   constructor(o: VerifyOptions) { this.#o = o; }
 
@@ -250,8 +252,10 @@ class BundleVerifier {
       }
     }
     const publicKey = logSigned ? m.trustRoot.log.publicKey : probeKey!.publicKey;
+    let keyObject = this.#keyObjects.get(keyId);
+    if (!keyObject) { keyObject = publicKeyFromRaw(publicKey); this.#keyObjects.set(keyId, keyObject); }
     // 2. The signature over the statement.
-    if (!verifyEnvelope(l.envelope, keyId, publicKeyFromRaw(publicKey))) { this.problem({ code: 'VIGIL_E_EVIDENCE_SIGNATURE', message: `entry ${l.index}: the signature does not verify (the record was changed after signing)`, ...at }); return; }
+    if (!verifyEnvelope(l.envelope, keyId, keyObject)) { this.problem({ code: 'VIGIL_E_EVIDENCE_SIGNATURE', message: `entry ${l.index}: the signature does not verify (the record was changed after signing)`, ...at }); return; }
     // 3. What it says, and whether its signer may say it.
     let parsed;
     try { parsed = parseStatement(envelopePayload(l.envelope)); } catch (e) {

@@ -19,7 +19,7 @@ import {
   keyIdOf, type BundleManifest, type DsseEnvelope, type RunPredicate, type SigningKey, type TrustRoot,
 } from '@vigil/evidence';
 import { VigilError } from '@vigil/errors';
-import type { Db, EvidenceStore, FinalHook, NewEntry, RunRow, Store } from '@vigil/store';
+import type { Db, EvidenceStore, FinalHook, QueuedEntry, RunRow, Store } from '@vigil/store';
 
 export interface EvidenceConfig {
   tenant: string;
@@ -61,6 +61,8 @@ export class EvidenceService {
   readonly #deadlineMs: number;
   readonly #tree = new MerkleTree();
   #syncing: Promise<void> | undefined;
+  #integrating: Promise<number> | undefined;
+  #kickTimer: NodeJS.Timeout | undefined;
 
   private constructor(store: Store, es: EvidenceStore, cfg: EvidenceConfig, logKey: SigningKey, kek: Buffer, log: Logger) {
     this.#store = store;
@@ -101,9 +103,10 @@ export class EvidenceService {
 
   get verifierKey(): string { return trustRootLog(this.origin, this.logKey).verifierKey; }
 
-  /** Catches the tree cache up with the database (other planes append too). */
+  /** Integrates what is queued, then catches the tree cache up with the database (other planes append too). */
   sync(): Promise<void> {
     this.#syncing ??= (async () => {
+      await this.integrate();
       for (;;) {
         const hashes = await this.#es.leafHashes(this.tenant, this.#tree.size);
         for (const h of hashes) this.#tree.append(h);
@@ -172,14 +175,41 @@ export class EvidenceService {
         if (!s || s.sha256 !== a.sha256 || s.bytes !== a.bytes) throw recordInvalid(`record of run ${e.runId} names artifact ${a.name} (${a.sha256.slice(0, 12)}…), which the plane did not receive`, 'predicate.artifacts');
       }
     }
-    await this.#es.appendEntries(tx, this.tenant, [this.#entry('run', run, keyId, env, p.run.outcome, p.run.verdict)]);
+    await this.#es.queueEntries(tx, this.tenant, [this.#entry('run', run, keyId, env, p.run.outcome, p.run.verdict)]);
   };
 
-  #entry(kind: 'run' | 'erasure', run: Pick<RunRow, 'id' | 'journeyId' | 'targetId' | 'region' | 'scheduledAt'>, keyId: string, envelope: DsseEnvelope, outcome: string | null, verdict: string | null): NewEntry {
-    return {
-      kind, runId: run.id, outcome, verdict, journeyId: run.journeyId, targetId: run.targetId, region: run.region, scheduledAt: run.scheduledAt,
-      keyId, envelope, leafHash: (ms) => leafHash(logLeaf(envelope, ms)),
-    };
+  #entry(kind: 'run' | 'erasure', run: Pick<RunRow, 'id' | 'journeyId' | 'targetId' | 'region' | 'scheduledAt'>, keyId: string, envelope: DsseEnvelope, outcome: string | null, verdict: string | null): QueuedEntry {
+    return { kind, runId: run.id, outcome, verdict, journeyId: run.journeyId, targetId: run.targetId, region: run.region, scheduledAt: run.scheduledAt, keyId, envelope };
+  }
+
+  /**
+   * The sequencer: integrates queued records into the log (in batches, in queue order). Runs soon after
+   * records are queued (`kick`), on each scheduler tick, and before anything reads the log.
+   */
+  integrate(): Promise<number> {
+    this.#integrating ??= (async () => {
+      let total = 0;
+      for (;;) {
+        const n = await this.#es.integrate(this.tenant, (env, ms) => leafHash(logLeaf(env as DsseEnvelope, ms)));
+        total += n;
+        if (n < 2000) return total;
+      }
+    })().finally(() => { this.#integrating = undefined; });
+    return this.#integrating;
+  }
+
+  /** Asks for an integration shortly (records that arrive together share one). */
+  kick(): void {
+    if (this.#kickTimer) return;
+    this.#kickTimer = setTimeout(() => {
+      this.#kickTimer = undefined;
+      this.integrate().catch((e) => this.#log.warn({ err: (e as Error).message }, 'evidence integration failed; retrying on the next tick'));
+    }, 20);
+  }
+
+  close(): void {
+    if (this.#kickTimer) clearTimeout(this.#kickTimer);
+    this.#kickTimer = undefined;
   }
 
   /** Finishes overdue runs as missed (never started) or interrupted, each with a plane-signed record. */
@@ -205,11 +235,12 @@ export class EvidenceService {
       const done = await this.#store.db.transaction(async (tx) => {
         const updated = await this.#store.finishRun(tx as unknown as Db, run.id, { verdict: 'error', errorCode: code, errorMessage: message, at: now });
         if (!updated) return false;
-        await this.#es.appendEntries(tx as unknown as Db, this.tenant, [this.#entry('run', run, this.logKey.keyId, env, outcome, 'error')], now.getTime());
+        await this.#es.queueEntries(tx as unknown as Db, this.tenant, [this.#entry('run', run, this.logKey.keyId, env, outcome, 'error')]);
         return true;
       });
       if (done) { n++; this.#log.warn({ runId: run.id, region: run.region, outcome }, 'run sealed by the plane'); }
     }
+    if (n) await this.integrate();
     return n;
   }
 
@@ -288,8 +319,10 @@ export class EvidenceService {
       return this.#entry('erasure', run, this.logKey.keyId, env, null, null);
     });
     if (!done) throw new VigilError('VIGIL_E_CONFLICT', `run ${runId} has nothing to erase (no artifacts, or already erased)`, { field: 'runId', fix: 'GET /v1/evidence/records?runId= shows its erasure record' });
-    this.#log.info({ runId, reason, index: done.idx, artifacts: done.artifacts.length }, 'run artifacts erased');
-    return { index: done.idx, artifacts: done.artifacts };
+    await this.integrate();
+    const [entry] = await this.#es.queryEntries({ tenant: this.tenant, runId, kind: 'erasure', limit: 1 });
+    this.#log.info({ runId, reason, index: entry?.idx, artifacts: done.artifacts.length }, 'run artifacts erased');
+    return { index: entry?.idx ?? -1, artifacts: done.artifacts };
   }
 
   // --- export ----------------------------------------------------------------------------------------------

@@ -181,6 +181,7 @@ export class ProbeGrpcServer {
           if (ev.body.kind === 'timing') for (const m of timingMetrics(ev.body.timing)) metrics.observeTiming(l, ev.body.timing.layer, m.metric, m.valueMs);
           if (ev.body.kind === 'assertion') metrics.assertions.inc({ ...l, verdict: ev.body.verdict });
         }
+        if (result.finalized.length) this.#d.evidence.kick();
         for (const f of result.finalized) {
           metrics.evidenceRecords.inc({ outcome: outcomeOf(result.stored, f.runId), signer: 'probe' });
           metrics.observeFinal({ journey: f.journey, target: f.target, region: f.region }, f.verdict, f.durationMs);

@@ -111,6 +111,8 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
           ready = false;
           await scheduler.stop();
           await grpc.close(graceMs);
+          evidence.close();
+          await evidence.integrate().catch(() => undefined);
           await app.close();
           if (!extras.bus) await bus.close().catch(() => undefined);
           await database.close();

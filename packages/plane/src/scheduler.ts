@@ -104,6 +104,7 @@ export class Scheduler {
     const published = await this.relay(new Date());
     const ev = this.#d.evidence;
     if (ev) {
+      await ev.integrate();
       const sealed = await ev.sealOverdue(new Date());
       if (sealed) metrics.evidenceRecords.inc({ outcome: 'missed_or_interrupted', signer: 'log' }, sealed);
       if (Date.now() - this.#lastCheckpointMs >= (this.#d.checkpointIntervalMs ?? 10_000)) {

@@ -68,6 +68,26 @@ CREATE INDEX evidence_entries_by_run ON evidence_entries (run_id);
 CREATE TRIGGER evidence_entries_append_only BEFORE UPDATE OR DELETE ON evidence_entries FOR EACH ROW EXECUTE FUNCTION vigil_refuse_change();
 CREATE TRIGGER evidence_entries_no_truncate BEFORE TRUNCATE ON evidence_entries FOR EACH STATEMENT EXECUTE FUNCTION vigil_refuse_truncate();
 
+-- Records accepted with their runs' verdicts, waiting to be integrated into the log. The plane's sequencer
+-- moves them, in batches and in order, into evidence_entries (one transaction: insert there, delete here),
+-- so appends do not serialize every run's transaction on the log's lock.
+CREATE TABLE evidence_pending (
+  seq          bigserial PRIMARY KEY,
+  tenant       text NOT NULL,
+  kind         text NOT NULL CHECK (kind IN ('run', 'erasure')),
+  run_id       text NOT NULL,
+  outcome      text,
+  verdict      text,
+  journey_id   text,
+  target_id    text,
+  region       text,
+  scheduled_at timestamptz,
+  key_id       text NOT NULL REFERENCES evidence_keys(key_id),
+  envelope     jsonb NOT NULL,
+  queued_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX evidence_pending_one_per_run ON evidence_pending (tenant, run_id) WHERE kind = 'run';
+
 CREATE TABLE evidence_checkpoints (
   tenant     text NOT NULL,
   size       bigint NOT NULL,

@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'dri
 import { VigilError } from '@vigil/errors';
 import type { Database, Db } from './db.ts';
 import { classifyDbError } from './db.ts';
-import { artifacts, evidenceCheckpoints, evidenceEntries, evidenceKeys, planeSecrets, runKeys, runs } from './schema.ts';
+import { artifacts, evidenceCheckpoints, evidenceEntries, evidenceKeys, evidencePending, planeSecrets, runKeys, runs } from './schema.ts';
 
 export type EvidenceKeyRow = typeof evidenceKeys.$inferSelect;
 export type EvidenceEntryRow = typeof evidenceEntries.$inferSelect;
@@ -15,7 +15,7 @@ export type CheckpointRow = typeof evidenceCheckpoints.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
 export type RunKeyRow = typeof runKeys.$inferSelect;
 
-export interface NewEntry {
+export interface QueuedEntry {
   kind: 'run' | 'erasure';
   runId: string;
   outcome: string | null;
@@ -26,8 +26,6 @@ export interface NewEntry {
   scheduledAt: Date | null;
   keyId: string;
   envelope: unknown;
-  /** The leaf hash, given the integration time the log assigns. */
-  leafHash: (integratedMs: number) => Buffer;
 }
 
 export interface EntryFilter {
@@ -38,6 +36,7 @@ export interface EntryFilter {
   outcome?: string;
   verdict?: string;
   runId?: string;
+  kind?: 'run' | 'erasure';
   sinceMs?: number;
   untilMs?: number;
   limit?: number;
@@ -104,24 +103,37 @@ export class EvidenceStore {
 
   // --- the log ---------------------------------------------------------------------------------------------
 
-  /** Appends entries inside the caller's transaction; returns their indices and integration times. */
-  async appendEntries(tx: Db, tenant: string, items: NewEntry[], nowMs = Date.now()): Promise<Array<{ idx: number; integratedMs: number }>> {
-    if (items.length === 0) return [];
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`vigil-evidence:${tenant}`}))`);
-    const [last] = await tx.select({ idx: evidenceEntries.idx, integratedMs: evidenceEntries.integratedMs }).from(evidenceEntries)
-      .where(eq(evidenceEntries.tenant, tenant)).orderBy(desc(evidenceEntries.idx)).limit(1);
-    let idx = last ? last.idx + 1 : 0;
-    const integratedMs = Math.max(nowMs, last?.integratedMs ?? 0);
-    const out: Array<{ idx: number; integratedMs: number }> = [];
-    const rows = items.map((e) => {
-      out.push({ idx, integratedMs });
-      return {
+  /** Queues records inside the caller's transaction (the one that stores the run's verdict). */
+  async queueEntries(tx: Db, tenant: string, items: QueuedEntry[]): Promise<void> {
+    if (items.length > 0) await tx.insert(evidencePending).values(items.map((e) => ({ tenant, ...e })));
+  }
+
+  /**
+   * The sequencer: under the tenant's log lock, moves up to `limit` queued records, in queue order, into the
+   * log with the next indices and one integration time (never earlier than the last), in one transaction.
+   * Returns how many it integrated.
+   */
+  integrate(tenant: string, leafHash: (envelope: unknown, integratedMs: number) => Buffer, limit = 2000): Promise<number> {
+    return this.#q(() => this.db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`vigil-evidence:${tenant}`}))`);
+      const queued = await tx.select().from(evidencePending).where(eq(evidencePending.tenant, tenant)).orderBy(asc(evidencePending.seq)).limit(limit);
+      if (queued.length === 0) return 0;
+      const [last] = await tx.select({ idx: evidenceEntries.idx, integratedMs: evidenceEntries.integratedMs }).from(evidenceEntries)
+        .where(eq(evidenceEntries.tenant, tenant)).orderBy(desc(evidenceEntries.idx)).limit(1);
+      let idx = last ? last.idx + 1 : 0;
+      const integratedMs = Math.max(Date.now(), last?.integratedMs ?? 0);
+      const rows = queued.map((e) => ({
         tenant, idx: idx++, integratedMs, kind: e.kind, runId: e.runId, outcome: e.outcome, verdict: e.verdict, journeyId: e.journeyId, targetId: e.targetId,
-        region: e.region, scheduledAt: e.scheduledAt, keyId: e.keyId, envelope: e.envelope, leafHash: e.leafHash(integratedMs),
-      };
-    });
-    for (let i = 0; i < rows.length; i += 1000) await tx.insert(evidenceEntries).values(rows.slice(i, i + 1000));
-    return out;
+        region: e.region, scheduledAt: e.scheduledAt, keyId: e.keyId, envelope: e.envelope, leafHash: leafHash(e.envelope, integratedMs),
+      }));
+      for (let i = 0; i < rows.length; i += 500) await tx.insert(evidenceEntries).values(rows.slice(i, i + 500));
+      await tx.delete(evidencePending).where(inArray(evidencePending.seq, queued.map((q) => q.seq)));
+      return rows.length;
+    }));
+  }
+
+  queuedCount(tenant: string): Promise<number> {
+    return this.#q(async () => (await this.db.select({ n: sql<number>`count(*)::int` }).from(evidencePending).where(eq(evidencePending.tenant, tenant)))[0]?.n ?? 0);
   }
 
   /** Leaf hashes from index `from` on, in order (the plane's tree cache catches up with them). */
@@ -148,6 +160,7 @@ export class EvidenceStore {
       if (f.outcome) where.push(eq(evidenceEntries.outcome, f.outcome));
       if (f.verdict) where.push(eq(evidenceEntries.verdict, f.verdict));
       if (f.runId) where.push(eq(evidenceEntries.runId, f.runId));
+      if (f.kind) where.push(eq(evidenceEntries.kind, f.kind));
       if (f.sinceMs !== undefined) where.push(gte(evidenceEntries.integratedMs, f.sinceMs));
       if (f.untilMs !== undefined) where.push(lt(evidenceEntries.integratedMs, f.untilMs));
       if (f.afterIdx !== undefined) where.push(sql`${evidenceEntries.idx} > ${f.afterIdx}`);
@@ -257,10 +270,10 @@ export class EvidenceStore {
   }
 
   /**
-   * Erasure: destroys the run's key and salt and the sealed bytes, and appends the log entry `entry` in the
+   * Erasure: destroys the run's key and salt and the sealed bytes, and queues the log entry `entry` in the
    * same transaction. Returns undefined when the run has nothing left to erase.
    */
-  erase(tenant: string, runId: string, reason: string, now: Date, entry: (names: Array<{ name: string; sha256: string }>) => NewEntry): Promise<{ idx: number; integratedMs: number; artifacts: Array<{ name: string; sha256: string }> } | undefined> {
+  erase(tenant: string, runId: string, reason: string, now: Date, entry: (names: Array<{ name: string; sha256: string }>) => QueuedEntry): Promise<{ artifacts: Array<{ name: string; sha256: string }> } | undefined> {
     return this.#q(() => this.db.transaction(async (tx) => {
       const [k] = await tx.select().from(runKeys).where(eq(runKeys.runId, runId)).for('update');
       if (!k || k.erasedAt) return undefined;
@@ -269,8 +282,8 @@ export class EvidenceStore {
         .where(and(eq(artifacts.runId, runId), run?.attempt ? eq(artifacts.attempt, run.attempt) : sql`true`)).orderBy(asc(artifacts.name));
       await tx.update(runKeys).set({ wrappedKey: null, salt: null, erasedAt: now, eraseReason: reason }).where(eq(runKeys.runId, runId));
       await tx.update(artifacts).set({ sealed: null }).where(eq(artifacts.runId, runId));
-      const [appended] = await this.appendEntries(tx as unknown as Db, tenant, [entry(arts)], now.getTime());
-      return { ...appended!, artifacts: arts };
+      await this.queueEntries(tx as unknown as Db, tenant, [entry(arts)]);
+      return { artifacts: arts };
     }));
   }
 }

@@ -1,5 +1,5 @@
 /** drizzle table definitions; migrations/0001_init.sql creates exactly these (a test checks the columns). */
-import { boolean, customType, doublePrecision, bigint, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, customType, doublePrecision, bigint, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -138,6 +138,22 @@ export const evidenceEntries = pgTable('evidence_entries', {
   leafHash: bytea('leaf_hash').notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant, t.idx] })]);
 
+export const evidencePending = pgTable('evidence_pending', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  tenant: text('tenant').notNull(),
+  kind: text('kind').$type<'run' | 'erasure'>().notNull(),
+  runId: text('run_id').notNull(),
+  outcome: text('outcome'),
+  verdict: text('verdict'),
+  journeyId: text('journey_id'),
+  targetId: text('target_id'),
+  region: text('region'),
+  scheduledAt: ts('scheduled_at'),
+  keyId: text('key_id').notNull().references(() => evidenceKeys.keyId),
+  envelope: jsonb('envelope').notNull(),
+  queuedAt: ts('queued_at').notNull().defaultNow(),
+});
+
 export const evidenceCheckpoints = pgTable('evidence_checkpoints', {
   tenant: text('tenant').notNull(),
   size: bigint('size', { mode: 'number' }).notNull(),
@@ -174,4 +190,4 @@ export const planeSecrets = pgTable('plane_secrets', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
-export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes, evidenceKeys, evidenceEntries, evidenceCheckpoints, runKeys, artifacts, planeSecrets };
+export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes, evidenceKeys, evidenceEntries, evidencePending, evidenceCheckpoints, runKeys, artifacts, planeSecrets };

@@ -58,6 +58,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req) => {
     const q = req.query;
+    await evidence.integrate();
     const rows = await es.queryEntries({
       tenant, journey: await resolve('journey', q.journey), target: await resolve('target', q.target), region: q.region, runId: q.runId, outcome: q.outcome, verdict: q.verdict,
       sinceMs: ms(q.since) ?? undefined, untilMs: ms(q.until) ?? undefined, afterIdx: q.after, limit: q.limit,
@@ -68,6 +69,7 @@ export const evidenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/evidence/records/:index', {
     schema: { tags: ['evidence'], summary: 'One record with its inclusion proof against the newest checkpoint', params: Type.Object({ index: Type.Integer({ minimum: 0 }) }), response: { 200: Type.Unknown(), ...errorResponses } },
   }, async (req) => {
+    await evidence.integrate();
     const [row] = await es.queryEntries({ tenant, afterIdx: req.params.index - 1, limit: 1 });
     if (!row || row.idx !== req.params.index) throw new VigilError('VIGIL_E_NOT_FOUND', `the log has no entry ${req.params.index}`, { field: 'index' });
     const cp = await evidence.checkpoint();
