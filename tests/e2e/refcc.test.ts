@@ -59,8 +59,9 @@ describe.skipIf(!READY)(`reference contact center${READY ? '' : ' (skipped: apt-
     // The context came with the call (User-to-User token in the Refer-To, copied into the probe's INVITE).
     expect(desk.find((d) => d.context.ivrCallId === ivr.callId)).toMatchObject({ matchedBy: 'user-to-user', callId: calls.find((c) => c.service === 'agents')!.callId, context: { menuPath: ['1', '*', '0'], botCallId: null } });
 
-    // Turn latency after each digit: measured by Vigil (last digit's end packets sent → first speech sample
-    // heard) against the truth (digit received → first speech sample of the answering prompt sent).
+    // Turn latency after each digit: measured by Vigil (last digit's end packets due on its media clock → first
+    // speech sample heard) against the truth (the end packet's media-clock time from its RTP timestamp and
+    // duration, mapped through the caller's audio → first speech sample of the answering prompt sent).
     // (The answering prompt is the next prompt event after the digit; its first frame's media-clock time can
     // be a fraction of a frame before the digit's arrival, its speech well after.)
     const truth = ivr.events.flatMap((d, i) => {

@@ -64,8 +64,9 @@ export function planDigit(digit: string, durationMs: number, clockRate = 8000, p
  * (some senders restart every event at the same timestamp); a marker bit starts a new event.
  */
 export class TelephoneEventReceiver {
-  readonly #seen = new Map<string, { digit: string; ended: boolean }>();
-  readonly digits: Array<{ digit: string; timestamp: number; durationSamples: number }> = [];
+  readonly #seen = new Map<string, { digit: string; ended: boolean; lastDuration: number }>();
+  /** `endSentSamples`: when the end packet was sent, from the event's start (its duration less the last step). */
+  readonly digits: Array<{ digit: string; timestamp: number; durationSamples: number; endSentSamples: number }> = [];
 
   /** Returns the digit when this packet completes it (E bit), once. */
   push(timestamp: number, payload: Uint8Array, marker = false): string | undefined {
@@ -75,12 +76,15 @@ export class TelephoneEventReceiver {
     const key = `${timestamp}:${e.event}`;
     if (marker) this.#seen.delete(key);
     let s = this.#seen.get(key);
-    if (!s) { s = { digit, ended: false }; this.#seen.set(key, s); if (this.#seen.size > 256) this.#seen.delete(this.#seen.keys().next().value as string); }
+    if (!s) { s = { digit, ended: false, lastDuration: 0 }; this.#seen.set(key, s); if (this.#seen.size > 256) this.#seen.delete(this.#seen.keys().next().value as string); }
     if (e.end && !s.ended) {
       s.ended = true;
-      this.digits.push({ digit, timestamp, durationSamples: e.duration });
+      // Packets go out as the event progresses, each saying how long it has lasted: the end packet left one
+      // step (the packet interval) before the duration it reports, like the packet before it.
+      this.digits.push({ digit, timestamp, durationSamples: e.duration, endSentSamples: s.lastDuration > 0 && s.lastDuration < e.duration ? s.lastDuration : 0 });
       return digit;
     }
+    if (!e.end) s.lastDuration = Math.max(s.lastDuration, e.duration);
     return undefined;
   }
 }

@@ -174,4 +174,13 @@ export class TrackAssembler {
   sampleToLocalMs(sample: number): number {
     return (sample * 1000) / this.sampleRate + this.#minTransitMs;
   }
+
+  /**
+   * Maps an RTP timestamp of the current stream (in this track's sample rate) to the local clock, as
+   * sampleToLocalMs does; undefined before any audio of that SSRC arrived.
+   */
+  timestampToLocalMs(timestamp: number, ssrc: number): number | undefined {
+    if (this.#ssrc !== ssrc || this.#ts0 === null || !Number.isFinite(this.#minTransitMs)) return undefined;
+    return this.sampleToLocalMs(this.#offset + tsDelta(this.#ts0, timestamp));
+  }
 }

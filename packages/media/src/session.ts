@@ -171,8 +171,9 @@ export class MediaSession {
       const batch = ev.packets.filter((p, k) => k >= ev.i && p.atMs === slot.atMs);
       for (const p of batch) this.#rtp(this.#o.telephoneEventPayloadType, ev.ts, p.payload, p.marker);
       ev.i += batch.length;
-      // When the end packets actually left (the pacer may run late under load), not when they were due.
-      if (ev.i >= ev.packets.length) { this.#events.shift(); this.#lastDigitSentAtMs = wallMs(); ev.resolve(); this.#marker = true; }
+      // When the end packets were due on the media clock: what the far end reads from their RTP timestamp and
+      // durations too, so neither side's event-loop delay moves it.
+      if (ev.i >= ev.packets.length) { this.#events.shift(); this.#lastDigitSentAtMs = dueMs; ev.resolve(); this.#marker = true; }
       return;
     }
     const n = this.codec.frameSamples(this.#o.ptimeMs);
@@ -254,8 +255,14 @@ export class MediaSession {
       if (!this.stats.push(p, now, false)) return;
       const d = this.digits.push(p.timestamp, p.payload, p.marker);
       if (d) {
-        this.recorder.event(now - this.#t0Ms, 'dtmf_received', { digit: d });
-        this.onDigit?.(d, now);
+        // When the end packet left, on the sender's media clock (the event's RTP timestamp plus how far into the
+        // event it was sent), mapped to local time through the audio track's least-delayed packet: unlike
+        // `now`, not moved by a busy event loop here.
+        const ev = this.digits.digits.at(-1)!;
+        const endTs = Math.round(((ev.timestamp + ev.endSentSamples) * this.codec.sampleRate) / this.codec.clockRate) >>> 0;
+        const atMs = this.heard.timestampToLocalMs(endTs, p.ssrc) ?? now;
+        this.recorder.event(atMs - this.#t0Ms, 'dtmf_received', { digit: d });
+        this.onDigit?.(d, atMs);
       }
       return;
     }
