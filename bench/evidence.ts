@@ -14,13 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { loadContract, runEventToWire, type RunEvent, type RunEventBody, type RunRequest, type ProbeServiceClient } from '@vigil/contract';
+import { loadContract, type RunEvent, type RunEventBody, type RunRequest } from '@vigil/contract';
 import {
   BUNDLE_FORMAT, MerkleTree, bundleLines, generateSigningKey, leafHash, logLeaf, signCheckpoint, trustRootLog, verifyBundle, type BundleManifest, type DsseEnvelope, type SigningKey,
 } from '@vigil/evidence';
 import { createLogger, startPlane } from '@vigil/plane';
 import { Redactor, RunRecord } from '@vigil/probe';
 import { targetSpecOf } from '@vigil/store';
+import { reportRun } from './report-stream.ts';
 import { createTestDatabase, freePort, natsNames, NATS_URL } from '../tests/support/services.ts';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -44,21 +45,6 @@ function signRun(req: RunRequest, key: SigningKey, probeId: string): string {
   for (let s = 0; s < 4; s++) rec.observe({ kind: 'assertion', stepIndex: s, assertion: `contains "balance" ${s}`, verdict: 'pass', expected: s % 2 ? '<= 1500 ms' : 'balance', actual: 'x', message: 'ok' }, Date.now());
   const finished: Extract<RunEventBody, { kind: 'run_finished' }> = { kind: 'run_finished', verdict: 'pass', durationMs: 4200, stepsPassed: 4, stepsFailed: 0 };
   return rec.sign({ key, probeId, region: req.region, probeVersion: 'bench', clockOffsetMs: 1, salt: Buffer.alloc(16, 7), finished, outcome: 'completed', endedAtMs: Date.now(), redaction: redactor });
-}
-
-function report(client: ProbeServiceClient, token: string, events: RunEvent[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${token}`);
-    const call = client.ReportRun(md);
-    const last = events.at(-1)!.seq;
-    call.on('data', (a) => {
-      if (a.errorCode) reject(new Error(`${a.errorCode}: ${a.errorMessage}`));
-      else if (a.ackedSeq >= last && a.finalStored) { call.end(); resolve(); }
-    });
-    call.on('error', reject);
-    for (const e of events) call.write(runEventToWire(e));
-  });
 }
 
 async function main(): Promise<void> {
@@ -98,7 +84,7 @@ async function main(): Promise<void> {
     const client = new (loadContract().vigil.v1.ProbeService)(plane.grpcAddress, grpc.credentials.createInsecure());
     const t1 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: STREAMS }, async () => { while (next < batches.length) await report(client, token, batches[next++]!); }));
+    await Promise.all(Array.from({ length: STREAMS }, async () => { while (next < batches.length) await reportRun(client, token, batches[next++]!); }));
     await plane.evidence.integrate(); // the last records the sequencer has not taken yet
     appendS = (performance.now() - t1) / 1000;
     client.close();

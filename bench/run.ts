@@ -7,12 +7,13 @@
  * BENCH_REGIONS (4). Needs Postgres on 127.0.0.1:5432 and nats-server -js on 127.0.0.1:4222 (.ci/run starts both).
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadContract, runEventToWire, type RunEvent, type RunEventBody, type RunRequest, type ProbeServiceClient } from '@vigil/contract';
+import { loadContract, type RunEvent, type RunEventBody, type RunRequest } from '@vigil/contract';
 import { generateSigningKey, type SigningKey } from '@vigil/evidence';
 import { Redactor, RunRecord } from '@vigil/probe';
 import { createLogger, startPlane } from '@vigil/plane';
 import { startRefBot } from '@vigil/refbot';
 import { targetSpecOf } from '@vigil/store';
+import { reportRun } from './report-stream.ts';
 import { createTestDatabase, freePort, natsNames, NATS_URL } from '../tests/support/services.ts';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -43,21 +44,6 @@ function eventsFor(req: RunRequest, n: number, key: SigningKey): RunEvent[] {
   return out;
 }
 
-function stream(client: ProbeServiceClient, token: string, events: RunEvent[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${token}`);
-    const call = client.ReportRun(md);
-    const last = events.at(-1)!.seq;
-    call.on('data', (a) => {
-      if (a.errorCode) reject(new Error(a.errorCode));
-      else if (a.ackedSeq >= last && a.finalStored) { call.end(); resolve(); }
-    });
-    call.on('error', reject);
-    for (const e of events) call.write(runEventToWire(e));
-  });
-}
-
 async function main(): Promise<void> {
   const db = await createTestDatabase();
   const nats = natsNames();
@@ -84,7 +70,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let next = 0;
     await Promise.all(Array.from({ length: STREAMS }, async () => {
-      while (next < batches.length) await stream(client, token, batches[next++]!);
+      while (next < batches.length) await reportRun(client, token, batches[next++]!);
     }));
     const ingestS = (performance.now() - t0) / 1000;
     client.close();
