@@ -1,0 +1,139 @@
+/**
+ * The detectors on generated run series with known change points (seeded, so every run of this file sees the
+ * same series): false alarms per 1,000 runs on steady series and detection delay after a change, each checked
+ * against the figure documented in the README. The printed lines are the measured figures.
+ */
+import { describe, expect, it } from 'vitest';
+import { LatencyCusum, LayerAttribution, PassRateDetector, binomialCdf, latencyBaseline } from './index.ts';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function normal(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+/** Log-normal latencies: median `medianMs`, log-sd `sigma`. */
+const latency = (r: () => number, medianMs: number, sigma: number) => medianMs * Math.exp(sigma * normal(r));
+const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
+
+describe('latency CUSUM (k = 0.5, h = 10 baseline deviations of log latency)', () => {
+  it('raises under 0.5 false alarms per 1,000 steady runs (baselines of 100 runs)', () => {
+    let alarms = 0;
+    let runs = 0;
+    for (let s = 0; s < 100; s++) {
+      const r = rng(1000 + s);
+      const det = new LatencyCusum(latencyBaseline(Array.from({ length: 100 }, () => latency(r, 800, 0.15))));
+      for (let i = 0; i < 2000; i++) {
+        runs++;
+        if (det.push(latency(r, 800, 0.15)).alarm) { alarms++; det.reset(); }
+      }
+    }
+    const per1000 = (1000 * alarms) / runs;
+    console.log(`latency CUSUM: ${alarms} false alarms in ${runs} steady runs = ${per1000.toFixed(3)} per 1,000 runs`);
+    expect(per1000).toBeLessThan(0.5);
+  });
+
+  // A one-deviation step is as small as the baseline's own estimation error can be: a few series whose baseline
+  // came out high never see it. Two deviations are always found.
+  it.each([
+    ['+1 deviation (+16 % on 800 ms)', 30, 120, 195, 0.15],
+    ['+2 deviations (+35 %)', 8, 12, 200, 0.3],
+    ['+300 ms of LLM latency on 800 ms (+2.1 deviations)', 8, 12, 200, Math.log(1100 / 800)],
+  ])('finds a step of %s: median delay ≤ %d runs, 95th percentile ≤ %d, in at least %d of 200 series', (_what, maxMedian, maxP95, minFound, logShift) => {
+    const delays: number[] = [];
+    const estimates: number[] = [];
+    for (let s = 0; s < 200; s++) {
+      const r = rng(5000 + s);
+      const det = new LatencyCusum(latencyBaseline(Array.from({ length: 100 }, () => latency(r, 800, 0.15))));
+      for (let i = 0; i < 100; i++) det.push(latency(r, 800, 0.15));
+      for (let i = 0; i < 1000; i++) {
+        const v = det.push(latency(r, 800 * Math.exp(logShift), 0.15));
+        if (v.alarm) {
+          expect(v.alarm).toBe('up');
+          delays.push(i + 1);
+          estimates.push(v.changeAt! - 100);
+          break;
+        }
+      }
+    }
+    expect(delays.length).toBeGreaterThanOrEqual(minFound);
+    console.log(`latency CUSUM, step of ${_what}: found in ${delays.length}/200 series within 1,000 runs; delay median ${quantile(delays, 0.5)}, p95 ${quantile(delays, 0.95)} runs; change point estimated within ±3 runs in ${estimates.filter((e) => Math.abs(e) <= 3).length}/200`);
+    expect(quantile(delays, 0.5)).toBeLessThanOrEqual(maxMedian);
+    expect(quantile(delays, 0.95)).toBeLessThanOrEqual(maxP95);
+  });
+
+  it('says how many times slower it became', () => {
+    const r = rng(7);
+    const det = new LatencyCusum(latencyBaseline(Array.from({ length: 100 }, () => latency(r, 800, 0.15))));
+    let v;
+    do v = det.push(latency(r, 1200, 0.15)); while (!v.alarm);
+    expect(v.ratio!).toBeGreaterThan(1.3);
+    expect(v.ratio!).toBeLessThan(1.7);
+  });
+
+  it('refuses a baseline too short to estimate', () => {
+    expect(() => latencyBaseline([1, 2, 3])).toThrow(/at least 20/);
+  });
+});
+
+describe('pass-rate drift (exact binomial test, window 20, alpha 0.001)', () => {
+  it('computes the binomial CDF', () => {
+    expect(binomialCdf(0, 10, 0.5)).toBeCloseTo(1 / 1024, 10);
+    expect(binomialCdf(5, 10, 0.5)).toBeCloseTo(638 / 1024, 10);
+    expect(binomialCdf(10, 10, 0.3)).toBe(1);
+  });
+
+  it('raises under 0.5 false alarms per 1,000 steady runs at a 98 % pass rate', () => {
+    let alarms = 0;
+    let runs = 0;
+    for (let s = 0; s < 100; s++) {
+      const r = rng(9000 + s);
+      const det = new PassRateDetector(196, 200);
+      for (let i = 0; i < 2000; i++) {
+        runs++;
+        if (det.push(r() < 0.98).alarm) { alarms++; det.reset(); }
+      }
+    }
+    const per1000 = (1000 * alarms) / runs;
+    console.log(`pass-rate drift: ${alarms} false alarms in ${runs} steady runs = ${per1000.toFixed(3)} per 1,000 runs`);
+    expect(per1000).toBeLessThan(0.5);
+  });
+
+  it('finds a drop from 98 % to 70 % within 20 runs (median), 60 (95th percentile)', () => {
+    const delays: number[] = [];
+    for (let s = 0; s < 200; s++) {
+      const r = rng(12_000 + s);
+      const det = new PassRateDetector(196, 200);
+      for (let i = 0; i < 40; i++) det.push(r() < 0.98);
+      for (let i = 0; i < 500; i++) if (det.push(r() < 0.7).alarm) { delays.push(i + 1); break; }
+    }
+    expect(delays).toHaveLength(200);
+    console.log(`pass-rate drift, 98 % → 70 %: delay median ${quantile(delays, 0.5)}, p95 ${quantile(delays, 0.95)} runs`);
+    expect(quantile(delays, 0.5)).toBeLessThanOrEqual(20);
+    expect(quantile(delays, 0.95)).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('layer attribution', () => {
+  it('names the layer that moved (LLM) and when, and clears the others, though the whole turn moved too', () => {
+    const r = rng(42);
+    const base = (m: number) => Array.from({ length: 100 }, () => latency(r, m, 0.12));
+    const at = new LayerAttribution({ asr: base(250), llm: base(600), tts: base(120), network: base(40), turn: base(1010) });
+    for (let i = 0; i < 300; i++) {
+      const llm = latency(r, i >= 150 ? 900 : 600, 0.12);
+      const asr = latency(r, 250, 0.12), tts = latency(r, 120, 0.12), network = latency(r, 40, 0.12);
+      at.push({ asr, llm, tts, network, turn: asr + llm + tts + network });
+    }
+    const shifts = at.shifts();
+    expect(shifts.map((s) => s.layer)).toEqual(['llm', 'turn']);
+    expect(Math.abs(shifts[0]!.changeAt - 150)).toBeLessThanOrEqual(3);
+    expect(shifts[0]!.ratio).toBeGreaterThan(1.3);
+  });
+});
