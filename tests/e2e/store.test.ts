@@ -16,8 +16,8 @@ describe('store', () => {
     const dbs: Database[] = await Promise.all([1, 2, 3].map(() => openDatabase({ url: db.url, poolSize: 2 })));
     try {
       const results = await Promise.all(dbs.map((d) => migrate(d)));
-      expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 2]);
-      expect(results.every((r) => r.applied.length + r.alreadyApplied.length === 2)).toBe(true);
+      expect(results.map((r) => r.applied.length).sort()).toEqual([0, 0, 3]);
+      expect(results.every((r) => r.applied.length + r.alreadyApplied.length === 3)).toBe(true);
     } finally {
       await Promise.all(dbs.map((d) => d.close()));
     }
@@ -41,7 +41,7 @@ describe('store', () => {
   it('runs the same migrations on PGlite', async () => {
     const lite = await openDatabase({});
     try {
-      expect((await migrate(lite)).applied).toEqual(['0001_init.sql', '0002_evidence.sql']);
+      expect((await migrate(lite)).applied).toEqual(['0001_init.sql', '0002_evidence.sql', '0003_drift.sql']);
       expect((await migrate(lite)).applied).toEqual([]);
       const t = await lite.withConnection((q) => q(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`));
       expect(t[0]!.n).toBe(Object.keys(schema.tables).length + 1);

@@ -8,7 +8,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { VigilError, isErrorCode, type ErrorBody } from '@vigil/errors';
-import type { EvidenceStore, Store } from '@vigil/store';
+import type { DriftStore, EvidenceStore, Store } from '@vigil/store';
+import type { DriftService } from './drift.ts';
 import type { EvidenceService } from './evidence.ts';
 import type { PlaneMetrics } from './metrics.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -20,6 +21,7 @@ import { runRoutes } from './routes/runs.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { evidenceRoutes } from './routes/evidence.ts';
+import { driftRoutes } from './routes/drift.ts';
 import { PLANE_VERSION } from './grpc.ts';
 
 export interface AppDeps {
@@ -34,6 +36,8 @@ export interface AppDeps {
   ready: () => boolean;
   evidence: EvidenceService;
   evidenceStore: EvidenceStore;
+  drift: DriftService;
+  driftStore: DriftStore;
 }
 
 declare module 'fastify' {
@@ -134,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await api.register(statsRoutes);
     await api.register(probeRoutes);
     await api.register(evidenceRoutes);
+    await api.register(driftRoutes);
   }, { prefix: '/v1' });
 
   return app;

@@ -213,7 +213,7 @@ export class EvidenceService {
   }
 
   /** Finishes overdue runs as missed (never started) or interrupted, each with a plane-signed record. */
-  async sealOverdue(now = new Date()): Promise<number> {
+  async sealOverdue(now = new Date(), onSealed?: (runId: string) => void): Promise<number> {
     const overdue = await this.#es.overdueRuns(new Date(now.getTime() - this.#deadlineMs));
     let n = 0;
     for (const run of overdue) {
@@ -238,7 +238,7 @@ export class EvidenceService {
         await this.#es.queueEntries(tx as unknown as Db, this.tenant, [this.#entry('run', run, this.logKey.keyId, env, outcome, 'error')]);
         return true;
       });
-      if (done) { n++; this.#log.warn({ runId: run.id, region: run.region, outcome }, 'run sealed by the plane'); }
+      if (done) { n++; onSealed?.(run.id); this.#log.warn({ runId: run.id, region: run.region, outcome }, 'run sealed by the plane'); }
     }
     if (n) await this.integrate();
     return n;

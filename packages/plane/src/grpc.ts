@@ -12,6 +12,7 @@ import {
 } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import type { ProbeTokenRow, Store } from '@vigil/store';
+import type { DriftService } from './drift.ts';
 import type { EvidenceService } from './evidence.ts';
 import type { PlaneMetrics } from './metrics.ts';
 
@@ -27,6 +28,7 @@ export interface GrpcDeps {
   probeMaxConcurrency: number;
   runAckWaitMs: number;
   evidence: EvidenceService;
+  drift: DriftService;
 }
 
 export function toGrpcError(e: VigilError): grpc.ServiceError {
@@ -183,6 +185,7 @@ export class ProbeGrpcServer {
         }
         if (result.finalized.length) this.#d.evidence.kick();
         for (const f of result.finalized) {
+          this.#d.drift.onFinal(f.runId);
           metrics.evidenceRecords.inc({ outcome: outcomeOf(result.stored, f.runId), signer: 'probe' });
           metrics.observeFinal({ journey: f.journey, target: f.target, region: f.region }, f.verdict, f.durationMs);
           logger.info({ runId: f.runId, verdict: f.verdict, journey: f.journey, target: f.target, region: f.region }, 'run finished');

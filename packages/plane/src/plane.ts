@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino, { type Logger } from 'pino';
 import { JetStreamBus, MemoryBus, type RunBus } from '@vigil/bus';
 import { VigilError } from '@vigil/errors';
-import { EvidenceStore, Store, migrate, openDatabase, type Database } from '@vigil/store';
+import { DriftStore, EvidenceStore, Store, migrate, openDatabase, type Database } from '@vigil/store';
+import { DriftService } from './drift.ts';
 import { EvidenceService } from './evidence.ts';
 import { buildApp, type App } from './app.ts';
 import { ProbeGrpcServer } from './grpc.ts';
@@ -90,10 +91,12 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
         evidenceLogSize,
       };
     });
-    const scheduler = new Scheduler({ store, bus, metrics, logger: logger.child({ component: 'scheduler' }), tickMs: options.schedulerTickMs, evidence, checkpointIntervalMs: options.checkpointIntervalMs });
-    const grpc = new ProbeGrpcServer({ store, metrics, logger: logger.child({ component: 'grpc' }), heartbeatIntervalMs: options.heartbeatIntervalMs, probeMaxConcurrency: options.probeMaxConcurrency, runAckWaitMs: options.runAckWaitMs, evidence });
+    const driftStore = new DriftStore(database);
+    const drift = new DriftService(driftStore, store, metrics, logger.child({ component: 'drift' }));
+    const scheduler = new Scheduler({ store, bus, metrics, logger: logger.child({ component: 'scheduler' }), tickMs: options.schedulerTickMs, evidence, checkpointIntervalMs: options.checkpointIntervalMs, drift });
+    const grpc = new ProbeGrpcServer({ store, metrics, logger: logger.child({ component: 'grpc' }), heartbeatIntervalMs: options.heartbeatIntervalMs, probeMaxConcurrency: options.probeMaxConcurrency, runAckWaitMs: options.runAckWaitMs, evidence, drift });
     let ready = false;
-    const app = await buildApp({ store, metrics, scheduler, options, logger, ensureRegion, evidence, evidenceStore, onTokenRevoked: () => grpc.clearTokenCache(), ready: () => ready });
+    const app = await buildApp({ store, metrics, scheduler, options, logger, ensureRegion, evidence, evidenceStore, drift, driftStore, onTokenRevoked: () => grpc.clearTokenCache(), ready: () => ready });
 
     const grpcPort = await grpc.listen(options.host, options.grpcPort);
     cleanup.unshift(async () => grpc.kill());
@@ -113,6 +116,7 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
           await grpc.close(graceMs);
           evidence.close();
           await evidence.integrate().catch(() => undefined);
+          await drift.idle();
           await app.close();
           if (!extras.bus) await bus.close().catch(() => undefined);
           await database.close();

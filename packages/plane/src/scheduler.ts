@@ -14,6 +14,7 @@ import type { RunBus } from '@vigil/bus';
 import type { RunRequest } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { ScheduleRow, Store } from '@vigil/store';
+import type { DriftService } from './drift.ts';
 import type { EvidenceService } from './evidence.ts';
 import type { PlaneMetrics } from './metrics.ts';
 
@@ -54,6 +55,8 @@ export interface SchedulerDeps {
   /** Seals overdue runs (missed/interrupted records) each tick and signs checkpoints. */
   evidence?: EvidenceService;
   checkpointIntervalMs?: number;
+  /** Sealed runs count in their series' pass rate too. */
+  drift?: DriftService;
 }
 
 export class Scheduler {
@@ -105,7 +108,7 @@ export class Scheduler {
     const ev = this.#d.evidence;
     if (ev) {
       await ev.integrate();
-      const sealed = await ev.sealOverdue(new Date());
+      const sealed = await ev.sealOverdue(new Date(), (runId) => this.#d.drift?.onFinal(runId));
       if (sealed) metrics.evidenceRecords.inc({ outcome: 'missed_or_interrupted', signer: 'log' }, sealed);
       if (Date.now() - this.#lastCheckpointMs >= (this.#d.checkpointIntervalMs ?? 10_000)) {
         this.#lastCheckpointMs = Date.now();

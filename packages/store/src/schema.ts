@@ -190,4 +190,41 @@ export const planeSecrets = pgTable('plane_secrets', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
-export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes, evidenceKeys, evidenceEntries, evidencePending, evidenceCheckpoints, runKeys, artifacts, planeSecrets };
+
+// --- drift (migrations/0003_drift.sql) --------------------------------------------------------------------------
+
+export const baselines = pgTable('baselines', {
+  id: text('id').primaryKey(),
+  journeyId: text('journey_id').notNull().references(() => journeys.id),
+  targetId: text('target_id').notNull().references(() => targets.id),
+  region: text('region').notNull(),
+  version: integer('version').notNull(),
+  since: ts('since').notNull(),
+  until: ts('until').notNull(),
+  runs: integer('runs').notNull(),
+  stats: jsonb('stats').$type<BaselineStats>().notNull(),
+  createdBy: text('created_by').notNull(),
+  reason: text('reason').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** Per (layer.metric): centre and spread of ln(ms); pass counts. */
+export interface BaselineStats {
+  latency: Record<string, { center: number; spread: number; n: number }>;
+  pass: { passes: number; runs: number };
+}
+
+export const driftAlarms = pgTable('drift_alarms', {
+  baselineId: text('baseline_id').notNull().references(() => baselines.id),
+  detector: text('detector').notNull(),
+  kind: text('kind').$type<'latency' | 'pass_rate'>().notNull(),
+  direction: text('direction').notNull(),
+  changeRunId: text('change_run_id').references(() => runs.id),
+  changeAt: ts('change_at'),
+  alarmRunId: text('alarm_run_id').notNull().references(() => runs.id),
+  ratio: doublePrecision('ratio'),
+  pValue: doublePrecision('p_value'),
+  raisedAt: ts('raised_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.baselineId, t.detector] })]);
+
+export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes, evidenceKeys, evidenceEntries, evidencePending, evidenceCheckpoints, runKeys, artifacts, planeSecrets, baselines, driftAlarms };

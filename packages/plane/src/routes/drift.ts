@@ -1,0 +1,87 @@
+/** Baselines (versioned, with who and why) and drift state per journey/target/region. */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { REGION_PATTERN } from '@vigil/contract';
+import { VigilError } from '@vigil/errors';
+import type { BaselineRow } from '@vigil/store';
+import { Ref, errorResponses } from './common.ts';
+
+const DAY_MS = 86_400_000;
+
+export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, drift, driftStore } = app.deps;
+
+  const series = async (q: { journey: string; target: string; region: string }) => {
+    const j = await store.getJourney(q.journey);
+    if (!j) throw new VigilError('VIGIL_E_NOT_FOUND', `no journey ${q.journey}`, { field: 'journey', fix: 'GET /v1/journeys lists them' });
+    const t = await store.getTarget(q.target);
+    if (!t) throw new VigilError('VIGIL_E_NOT_FOUND', `no target ${q.target}`, { field: 'target', fix: 'GET /v1/targets lists them' });
+    if (!REGION_PATTERN.test(q.region)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `region "${q.region}" is not valid`, { field: 'region', fix: 'lowercase letters, digits and "-"' });
+    return { journeyId: j.id, targetId: t.id, region: q.region, journeyName: j.name, targetName: t.name };
+  };
+  const names = async () => {
+    const [js, ts] = await Promise.all([store.listJourneys(), store.listTargets()]);
+    return { j: new Map(js.map((x) => [x.id, x.name])), t: new Map(ts.map((x) => [x.id, x.name])) };
+  };
+  const baselineJson = (b: BaselineRow, n: Awaited<ReturnType<typeof names>>) => ({
+    id: b.id, journey: n.j.get(b.journeyId) ?? b.journeyId, target: n.t.get(b.targetId) ?? b.targetId, region: b.region, version: b.version,
+    since: b.since.toISOString(), until: b.until.toISOString(), runs: b.runs, createdBy: b.createdBy, reason: b.reason, createdAt: b.createdAt.toISOString(),
+    latency: Object.fromEntries(Object.entries(b.stats.latency).map(([k, v]) => [k, { medianMs: +Math.exp(v.center).toFixed(2), logSpread: +v.spread.toFixed(4), n: v.n }])),
+    pass: b.stats.pass,
+  });
+
+  app.post('/baselines', {
+    schema: {
+      tags: ['drift'], summary: 'Accepts a window of a series\' finished runs as its baseline (a new version; who and why are kept)',
+      body: Type.Object({
+        journey: Ref, target: Ref, region: Type.String(), since: Type.Optional(Type.String({ format: 'date-time' })), until: Type.Optional(Type.String({ format: 'date-time' })),
+        by: Type.String({ minLength: 1, maxLength: 200, description: 'who accepts it' }), reason: Type.String({ minLength: 1, maxLength: 1000, description: 'why' }),
+      }, { additionalProperties: false }),
+      response: { 201: Type.Unknown(), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const b = req.body;
+    const s = await series(b);
+    const until = b.until ? new Date(b.until) : new Date();
+    const since = b.since ? new Date(b.since) : new Date(until.getTime() - 7 * DAY_MS);
+    const row = await drift.createBaseline({ journeyId: s.journeyId, targetId: s.targetId, region: s.region }, { since, until, by: b.by, reason: b.reason });
+    return reply.status(201).send(baselineJson(row, await names()));
+  });
+
+  app.get('/baselines', {
+    schema: { tags: ['drift'], summary: 'Baselines, newest version first per series', querystring: Type.Object({ journey: Type.Optional(Ref), target: Type.Optional(Ref), region: Type.Optional(Type.String()) }, { additionalProperties: false }), response: { 200: Type.Unknown(), ...errorResponses } },
+  }, async (req) => {
+    const q = req.query;
+    const journeyId = q.journey ? (await store.getJourney(q.journey))?.id ?? '-' : undefined;
+    const targetId = q.target ? (await store.getTarget(q.target))?.id ?? '-' : undefined;
+    const n = await names();
+    return { baselines: (await driftStore.listBaselines({ journeyId, targetId, region: q.region })).map((b) => baselineJson(b, n)) };
+  });
+
+  app.get('/drift', {
+    schema: {
+      tags: ['drift'], summary: 'Drift state per series against its current baseline: detectors in alarm, the layer that moved first, when, by how much',
+      querystring: Type.Object({ journey: Type.Optional(Ref), target: Type.Optional(Ref), region: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      response: { 200: Type.Unknown(), ...errorResponses },
+    },
+  }, async (req) => {
+    await drift.idle();
+    const q = req.query;
+    const journeyId = q.journey ? (await store.getJourney(q.journey))?.id ?? '-' : undefined;
+    const targetId = q.target ? (await store.getTarget(q.target))?.id ?? '-' : undefined;
+    const all = await driftStore.listBaselines({ journeyId, targetId, region: q.region });
+    const current = new Map<string, BaselineRow>();
+    for (const b of all) { const k = `${b.journeyId}|${b.targetId}|${b.region}`; if (!current.has(k)) current.set(k, b); }
+    const alarms = await driftStore.alarms([...current.values()].map((b) => b.id));
+    const n = await names();
+    return {
+      series: [...current.values()].map((b) => {
+        const mine = alarms.filter((a) => a.baselineId === b.id).map((a) => ({
+          detector: a.detector, kind: a.kind, layer: a.kind === 'latency' ? a.detector.slice('latency:'.length).split('.')[0] : null, direction: a.direction,
+          changeRunId: a.changeRunId, changeAt: a.changeAt?.toISOString() ?? null, alarmRunId: a.alarmRunId, ratio: a.ratio, pValue: a.pValue, raisedAt: a.raisedAt.toISOString(),
+          runs: `/v1/runs/${a.alarmRunId}`, evidence: `/v1/evidence/records?runId=${a.alarmRunId}`,
+        }));
+        return { baseline: baselineJson(b, n), state: mine.length ? 'drift' : 'steady', firstMoved: mine[0]?.layer ?? (mine[0] ? mine[0].detector : null), alarms: mine };
+      }),
+    };
+  });
+};

@@ -1,0 +1,72 @@
+/**
+ * Baselines and drift on real services: 24 runs of a chat journey against the reference bot become the
+ * baseline (with who and why); steady runs after it raise nothing; then the bot answers 400 ms later and the
+ * time-to-first-token detector alarms, names the chat_turn layer, the run it moved at and how many times
+ * slower, in the API and in `vigil_drift_alarms`; re-baselining clears it.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_JOURNEYS_DIR } from '@vigil/refbot';
+import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
+
+type Drift = { series: Array<{ state: string; firstMoved: string | null; baseline: { version: number; createdBy: string; reason: string; runs: number; latency: Record<string, { medianMs: number }> }; alarms: Array<{ detector: string; layer: string | null; direction: string; ratio: number | null; changeRunId: string; runs: string; evidence: string }> }> };
+
+describe('baselines and drift', () => {
+  let s: Stack;
+  beforeAll(async () => {
+    s = await startStack({ probeMaxConcurrency: 4 });
+    await s.spawnProbe('probe-drift-1', 'eu-test');
+    expect((await s.api('POST', '/v1/targets', CHAT_TARGET(s.bot))).status).toBe(201);
+    expect((await s.api('POST', '/v1/journeys?file=balance.yaml', readFileSync(`${EXAMPLE_JOURNEYS_DIR}/balance.yaml`, 'utf8'), 'application/yaml')).status).toBe(201);
+  }, 120_000);
+  afterAll(async () => { await s?.close(); });
+
+  const runMany = async (n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = await s.api<{ id: string }>('POST', '/v1/runs', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test' });
+      ids.push(r.body.id);
+      // One at a time, so finish order is run order.
+      expect((await s.waitForRun(r.body.id)).run.verdict).toBe('pass');
+    }
+    return ids;
+  };
+  const drift = async () => (await s.api<Drift>('GET', '/v1/drift?journey=balance-inquiry')).body.series[0]!;
+
+  it('refuses a baseline with too few runs, naming the field', async () => {
+    await runMany(3);
+    const r = await s.api<{ code: string; field: string }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', by: 'qa@example.com', reason: 'launch' });
+    expect(r.status).toBe(400);
+    expect(r.body.field).toBe('since');
+  }, 60_000);
+
+  it('keeps steady runs steady, then finds the slower bot in the chat_turn layer and says when and by how much', async () => {
+    await runMany(21);
+    const b = await s.api<{ version: number; runs: number; latency: Record<string, { medianMs: number }> }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', by: 'qa@example.com', reason: 'accepted at launch' });
+    expect(b.status).toBe(201);
+    expect(b.body).toMatchObject({ version: 1, runs: 24 });
+    expect(b.body.latency['chat_turn.time_to_first_token']!.medianMs).toBeGreaterThan(5);
+
+    await runMany(8);
+    expect((await drift()).state).toBe('steady');
+
+    s.bot.setLatencyMs(400);
+    const slow = await runMany(12);
+    const d = await drift();
+    expect(d.state).toBe('drift');
+    expect(d.firstMoved).toBe('chat_turn');
+    const ttft = d.alarms.find((a) => a.detector === 'latency:chat_turn.time_to_first_token')!;
+    expect(ttft).toMatchObject({ direction: 'up', layer: 'chat_turn', changeRunId: slow[0] });
+    expect(ttft.ratio!).toBeGreaterThan(5);
+    expect(ttft.evidence).toMatch(/^\/v1\/evidence\/records\?runId=/);
+    expect(d.alarms.some((a) => a.detector === 'pass_rate')).toBe(false);
+    expect(await s.metric('vigil_drift_alarms', { journey: 'balance-inquiry', region: 'eu-test', detector: 'latency:chat_turn.time_to_first_token' })).toBe(1);
+
+    // Accepting the new behaviour is a new baseline version, with who and why; the alarm is cleared.
+    const again = await s.api<{ version: number }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', since: new Date(Date.now() - 3_600_000).toISOString(), by: 'sre@example.com', reason: 'slower model accepted' });
+    expect(again.body.version).toBe(2);
+    const after = await drift();
+    expect(after).toMatchObject({ state: 'steady', baseline: { version: 2, createdBy: 'sre@example.com', reason: 'slower model accepted' } });
+    expect(await s.metric('vigil_drift_alarms', { detector: 'latency:chat_turn.time_to_first_token' })).toBeUndefined();
+  }, 240_000);
+});
