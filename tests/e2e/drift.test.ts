@@ -2,24 +2,40 @@
  * Baselines and drift on real services: 24 runs of a chat journey against the reference bot become the
  * baseline (with who and why); steady runs after it raise nothing; then the bot answers 400 ms later and the
  * time-to-first-token detector alarms, names the chat_turn layer, the run it moved at and how many times
- * slower, in the API and in `vigil_drift_alarms`; re-baselining clears it.
+ * slower, in the API, in `vigil_drift_alarms` and in one grouped webhook message (JSON, PagerDuty Events v2);
+ * re-baselining clears it and resolves the notification under the same dedup key.
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_JOURNEYS_DIR } from '@vigil/refbot';
 import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
+import { waitFor } from '../support/services.ts';
 
 type Drift = { series: Array<{ state: string; firstMoved: string | null; baseline: { version: number; createdBy: string; reason: string; runs: number; latency: Record<string, { medianMs: number }> }; alarms: Array<{ detector: string; layer: string | null; direction: string; ratio: number | null; changeRunId: string; runs: string; evidence: string }> }> };
 
 describe('baselines and drift', () => {
   let s: Stack;
+  let hooks: Server;
+  const received: Array<{ path: string; body: { status?: string; dedupKey?: string; event_action?: string; dedup_key?: string; alarms?: Array<{ detector: string; layer: string }> } }> = [];
   beforeAll(async () => {
-    s = await startStack({ probeMaxConcurrency: 4 });
+    hooks = createServer((req, res) => {
+      let b = '';
+      req.on('data', (c) => { b += c; });
+      req.on('end', () => { received.push({ path: req.url!, body: JSON.parse(b) }); res.writeHead(202).end(); });
+    });
+    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', r));
+    const at = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
+    s = await startStack({
+      probeMaxConcurrency: 4, notifyGroupMs: 200,
+      notifyWebhooks: JSON.stringify([{ kind: 'json', url: `${at}/json` }, { kind: 'pagerduty', url: `${at}/pd`, routingKey: 'test-routing-key' }]),
+    });
     await s.spawnProbe('probe-drift-1', 'eu-test');
     expect((await s.api('POST', '/v1/targets', CHAT_TARGET(s.bot))).status).toBe(201);
     expect((await s.api('POST', '/v1/journeys?file=balance.yaml', readFileSync(`${EXAMPLE_JOURNEYS_DIR}/balance.yaml`, 'utf8'), 'application/yaml')).status).toBe(201);
   }, 120_000);
-  afterAll(async () => { await s?.close(); });
+  afterAll(async () => { await s?.close(); await new Promise<void>((r) => hooks.close(() => r())); });
 
   const runMany = async (n: number) => {
     const ids: string[] = [];
@@ -61,6 +77,10 @@ describe('baselines and drift', () => {
     expect(ttft.evidence).toMatch(/^\/v1\/evidence\/records\?runId=/);
     expect(d.alarms.some((a) => a.detector === 'pass_rate')).toBe(false);
     expect(await s.metric('vigil_drift_alarms', { journey: 'balance-inquiry', region: 'eu-test', detector: 'latency:chat_turn.time_to_first_token' })).toBe(1);
+    // One grouped notification per webhook, naming the detector; PagerDuty gets a trigger with a dedup key.
+    const firing = await waitFor('the drift notification', async () => received.find((r) => r.path === '/json' && r.body.status === 'firing'));
+    expect(firing.body.alarms!.map((a) => a.detector)).toContain('latency:chat_turn.time_to_first_token');
+    const pd = await waitFor('the PagerDuty trigger', async () => received.find((r) => r.path === '/pd' && r.body.event_action === 'trigger'));
 
     // Accepting the new behaviour is a new baseline version, with who and why; the alarm is cleared.
     const again = await s.api<{ version: number }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', since: new Date(Date.now() - 3_600_000).toISOString(), by: 'sre@example.com', reason: 'slower model accepted' });
@@ -68,5 +88,8 @@ describe('baselines and drift', () => {
     const after = await drift();
     expect(after).toMatchObject({ state: 'steady', baseline: { version: 2, createdBy: 'sre@example.com', reason: 'slower model accepted' } });
     expect(await s.metric('vigil_drift_alarms', { detector: 'latency:chat_turn.time_to_first_token' })).toBeUndefined();
+    const resolved = await waitFor('the resolve', async () => received.find((r) => r.path === '/pd' && r.body.event_action === 'resolve'));
+    expect(resolved.body.dedup_key).toBe(pd.body.dedup_key);
+    expect(received.filter((r) => r.path === '/json').map((r) => r.body.status)).toEqual(['firing', 'resolved']);
   }, 240_000);
 });

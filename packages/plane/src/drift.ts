@@ -11,6 +11,7 @@ import { LatencyCusum, PassRateDetector, latencyBaseline } from '@vigil/drift';
 import { VigilError } from '@vigil/errors';
 import type { BaselineRow, BaselineStats, DriftStore, Series, Store } from '@vigil/store';
 import type { PlaneMetrics } from './metrics.ts';
+import type { DriftNotifier } from './notify.ts';
 
 const MIN_RUNS = 20;
 
@@ -36,6 +37,8 @@ export class DriftService {
   readonly #log: Logger;
   readonly #states = new Map<string, Promise<SeriesState | null>>();
   readonly #chains = new Map<string, Promise<void>>();
+  /** Set once the plane knows its address (links in messages). */
+  notifier: DriftNotifier | undefined;
 
   constructor(ds: DriftStore, store: Store, metrics: PlaneMetrics, log: Logger) {
     this.#ds = ds;
@@ -54,7 +57,10 @@ export class DriftService {
     for (const [k, values] of byMetric) if (values.length >= MIN_RUNS) stats.latency[k] = latencyBaseline(values);
     const row = await this.#ds.addBaseline(s, { since: o.since, until: o.until, runs: runs.length, stats, createdBy: o.by, reason: o.reason });
     const old = await this.#states.get(keyOf(s))?.catch(() => null);
-    if (old) for (const d of old.alarmed) this.#metrics.driftAlarms.remove({ ...old.labels, detector: d });
+    if (old) {
+      for (const d of old.alarmed) this.#metrics.driftAlarms.remove({ ...old.labels, detector: d });
+      if (old.alarmed.size) this.notifier?.resolve(old.labels);
+    }
     this.#states.delete(keyOf(s));
     this.#log.info({ ...s, version: row.version, runs: runs.length, by: o.by }, 'baseline set');
     return row;
@@ -134,6 +140,10 @@ export class DriftService {
     st.alarmed.add(a.detector);
     if (await this.#ds.addAlarm({ baselineId: st.baseline.id, ...a })) {
       this.#metrics.driftAlarms.set({ ...st.labels, detector: a.detector }, 1);
+      this.notifier?.alarm(st.labels, st.baseline.id, {
+        detector: a.detector, layer: a.kind === 'latency' ? a.detector.slice('latency:'.length).split('.')[0]! : null, direction: a.direction, ratio: a.ratio, pValue: a.pValue,
+        changeRunId: a.changeRunId, changeAt: a.changeAt.toISOString(), alarmRunId: a.alarmRunId,
+      });
       this.#log.warn({ ...st.labels, detector: a.detector, direction: a.direction, ratio: a.ratio, pValue: a.pValue, changeRunId: a.changeRunId, baseline: st.baseline.version }, 'drift');
     }
   }

@@ -3,6 +3,7 @@
  * applied, validated, frozen). `planeOptionsFromEnv` reads the documented environment variables.
  */
 import { VigilError } from '@vigil/errors';
+import { parseWebhooks, type WebhookConfig } from './notify.ts';
 
 export interface PlaneOptions {
   /** postgres://… ; absent: PGlite in `pgliteDir` (or in memory). */
@@ -50,6 +51,12 @@ export interface PlaneOptions {
   runDeadlineMs?: number;
   /** How often a new checkpoint is signed when the log grew. @default 10000 */
   checkpointIntervalMs?: number;
+  /** Where people reach this plane's API (links in notifications). @default the listen address */
+  publicUrl?: string;
+  /** Drift notification webhooks: JSON array of {kind: json|slack|teams|pagerduty, url, routingKey?}. */
+  notifyWebhooks?: string;
+  /** Drift alarms of one series within this window go out as one message. @default 30000 */
+  notifyGroupMs?: number;
 }
 
 export interface CompiledPlaneOptions {
@@ -76,6 +83,9 @@ export interface CompiledPlaneOptions {
   readonly evidenceKekFile: string | undefined;
   readonly runDeadlineMs: number;
   readonly checkpointIntervalMs: number;
+  readonly publicUrl: string | undefined;
+  readonly notifyWebhooks: readonly WebhookConfig[];
+  readonly notifyGroupMs: number;
 }
 
 export const PLANE_DEFAULTS = {
@@ -105,6 +115,7 @@ export function compilePlaneOptions(o: PlaneOptions = {}): CompiledPlaneOptions 
   const d = PLANE_DEFAULTS;
   if (o.databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(o.databaseUrl)) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'DATABASE_URL must start with postgres://', { field: 'DATABASE_URL', fix: 'e.g. postgres://postgres@127.0.0.1:5432/vigil' });
   if (o.natsUrl !== undefined && !/^(nats|tls|ws|wss):\/\//.test(o.natsUrl)) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'NATS_URL must start with nats://', { field: 'NATS_URL', fix: 'e.g. nats://127.0.0.1:4222' });
+  if (o.publicUrl !== undefined && !/^https?:\/\/\S+$/.test(o.publicUrl)) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'VIGIL_PUBLIC_URL must be an http(s) URL', { field: 'VIGIL_PUBLIC_URL', fix: 'e.g. https://vigil.example.com' });
   const tenant = o.tenant ?? d.tenant;
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) throw new VigilError('VIGIL_E_CONFIG_INVALID', `VIGIL_TENANT "${tenant}" is not a tenant name`, { field: 'VIGIL_TENANT', fix: 'use lowercase letters, digits and dashes (e.g. "acme-bank")' });
   const origin = o.evidenceOrigin ?? `vigil/${tenant}`;
@@ -133,6 +144,9 @@ export function compilePlaneOptions(o: PlaneOptions = {}): CompiledPlaneOptions 
     evidenceKekFile: o.evidenceKekFile,
     runDeadlineMs: int('runDeadlineMs', o.runDeadlineMs ?? d.runDeadlineMs, 1000, 7 * 86_400_000),
     checkpointIntervalMs: int('checkpointIntervalMs', o.checkpointIntervalMs ?? d.checkpointIntervalMs, 100, 3_600_000),
+    publicUrl: o.publicUrl,
+    notifyWebhooks: Object.freeze(parseWebhooks(o.notifyWebhooks)),
+    notifyGroupMs: int('notifyGroupMs', o.notifyGroupMs ?? 30_000, 0, 3_600_000),
   });
 }
 
@@ -171,5 +185,8 @@ export function planeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Plane
     evidenceKekFile: s('VIGIL_EVIDENCE_KEK_FILE'),
     runDeadlineMs: num(env, 'VIGIL_RUN_DEADLINE_MS'),
     checkpointIntervalMs: num(env, 'VIGIL_CHECKPOINT_INTERVAL_MS'),
+    publicUrl: s('VIGIL_PUBLIC_URL'),
+    notifyWebhooks: s('VIGIL_NOTIFY_WEBHOOKS'),
+    notifyGroupMs: num(env, 'VIGIL_NOTIFY_GROUP_MS'),
   };
 }

@@ -9,6 +9,7 @@ import { JetStreamBus, MemoryBus, type RunBus } from '@vigil/bus';
 import { VigilError } from '@vigil/errors';
 import { DriftStore, EvidenceStore, Store, migrate, openDatabase, type Database } from '@vigil/store';
 import { DriftService } from './drift.ts';
+import { DriftNotifier } from './notify.ts';
 import { EvidenceService } from './evidence.ts';
 import { buildApp, type App } from './app.ts';
 import { ProbeGrpcServer } from './grpc.ts';
@@ -101,6 +102,8 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
     const grpcPort = await grpc.listen(options.host, options.grpcPort);
     cleanup.unshift(async () => grpc.kill());
     const httpUrl = await app.listen({ host: options.host, port: options.httpPort });
+    const notifier = new DriftNotifier({ hooks: [...options.notifyWebhooks], baseUrl: options.publicUrl ?? httpUrl, groupMs: options.notifyGroupMs, logger: logger.child({ component: 'notify' }) });
+    drift.notifier = notifier;
     cleanup.unshift(() => app.close());
     scheduler.start();
     ready = true;
@@ -117,6 +120,7 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
           evidence.close();
           await evidence.integrate().catch(() => undefined);
           await drift.idle();
+          await notifier.flush();
           await app.close();
           if (!extras.bus) await bus.close().catch(() => undefined);
           await database.close();
