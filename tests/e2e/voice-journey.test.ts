@@ -50,7 +50,8 @@ describe.skipIf(!READY)(`voice journey over SIP${READY ? '' : ' (skipped: needs 
     const turn = timings.find((t) => t.layer === 'voice_turn')!;
     expect(turn.timeToFirstAudioMs).toBeGreaterThan(0);
     expect(turn.timeToFirstAudioMs).toBeLessThan(1000);
-    expect(timings.some((t) => t.layer === 'asr')).toBe(true);
+    // The probe's own transcription time is measuring cost, not a target layer (that comes from target telemetry).
+    expect(timings.some((t) => t.layer === 'asr')).toBe(false);
     expect(setup.finalStatus).toBe(200);
     const end = timings.find((t) => t.layer === 'call_end') as unknown as { durationMs: number; endedBy: string; packetsReceived: number; mos: number; lossPercent: number };
     expect(end).toMatchObject({ endedBy: 'local', lossPercent: 0 });

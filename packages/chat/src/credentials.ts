@@ -32,7 +32,7 @@ export async function resolveCredential(ref: string | undefined, env: NodeJS.Pro
  * http steps may call (config.httpAllow).
  */
 export function checkContextFor(target: TargetSpec, runId: string, env: NodeJS.ProcessEnv = process.env): CheckContext {
-  const c = target.config as { vars?: Record<string, string>; secrets?: Record<string, string>; httpAllow?: string[] };
+  const c = target.config as { vars?: Record<string, string>; secrets?: Record<string, string>; httpAllow?: string[]; telemetry?: { url: string; waitMs?: number } };
   return {
     variables: { 'run.id': runId, ...Object.fromEntries(Object.entries(c.vars ?? {}).map(([k, v]) => [`vars.${k}`, v])) },
     secrets: async () => {
@@ -47,5 +47,6 @@ export function checkContextFor(target: TargetSpec, runId: string, env: NodeJS.P
       return out;
     },
     httpAllow: (c.httpAllow ?? []).map((o) => new URL(o).origin),
+    ...(c.telemetry ? { telemetry: { url: c.telemetry.url, waitMs: c.telemetry.waitMs ?? 2_000 } } : {}),
   };
 }

@@ -89,6 +89,15 @@ function checkCheckConfig(config: Record<string, unknown>): void {
     const origin = (u: unknown) => { try { const x = new URL(String(u)); return (x.protocol === 'http:' || x.protocol === 'https:') && x.origin === String(u).replace(/\/$/, ''); } catch { return false; } };
     if (!Array.isArray(list) || !list.every(origin)) throw bad('config.httpAllow', 'config.httpAllow must list origins (scheme://host[:port], no path)', 'e.g. ["https://crm.staging.example"]: the only places journeys\' http checks may call');
   }
+  if (config.telemetry !== undefined) {
+    const t = config.telemetry;
+    const fix = 'e.g. {"url": "https://bot.example/v1/telemetry?runId={{run.id}}", "waitMs": 2000}: where the target reports each caller turn (what it heard, its intent, ASR/LLM/TTS ms)';
+    if (!isObj(t) || Object.keys(t).some((k) => k !== 'url' && k !== 'waitMs')) throw bad('config.telemetry', 'config.telemetry must be {url, waitMs?}', fix);
+    let u: URL | undefined;
+    try { u = new URL(String(t.url)); } catch { /* reported below */ }
+    if (typeof t.url !== 'string' || !u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) throw bad('config.telemetry.url', 'config.telemetry.url must be an http(s) URL without credentials ({{run.id}} is filled in)', fix);
+    if (t.waitMs !== undefined && (typeof t.waitMs !== 'number' || !Number.isInteger(t.waitMs) || t.waitMs < 0 || t.waitMs > 60_000)) throw bad('config.telemetry.waitMs', 'config.telemetry.waitMs must be an integer from 0 to 60000', 'how long to wait for the target to report every turn, e.g. 2000');
+  }
 }
 
 export function validateTarget(input: TargetInput, id = ''): TargetSpec {
@@ -113,7 +122,7 @@ export function validateTarget(input: TargetInput, id = ''): TargetSpec {
     'voice.sip': ['server', 'transport', 'codecs', 'allowlist', 'headers', 'tts', 'asr', 'silenceMs', 'authUsername', 'tlsCaFile', 'tlsServerName', 'register', 'domain', 'sessionExpiresS', 'srtp'],
   };
   // Every channel: what journeys' cross-system checks may use (http steps, {{vars.x}}, {{secrets.x}}).
-  const common = ['vars', 'secrets', 'httpAllow', 'redaction'];
+  const common = ['vars', 'secrets', 'httpAllow', 'redaction', 'telemetry'];
   for (const k of Object.keys(config)) {
     if (!allowed[channel].includes(k) && !common.includes(k)) throw bad(`config.${k}`, `unknown field config.${k} for channel ${channel}`, `allowed: ${allowed[channel].join(', ')}`);
   }

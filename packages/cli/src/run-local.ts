@@ -135,7 +135,9 @@ export async function runLocal(o: RunLocalOptions): Promise<{ summary: RunSummar
         else if (b.timing.layer === 'call_setup') say(`    call setup: post-dial delay ${b.timing.postDialDelayMs.toFixed(0)} ms, answer ${b.timing.answerMs.toFixed(0)} ms, setup ${b.timing.setupMs.toFixed(0)} ms`);
         else if (b.timing.layer === 'call_end') say(`    call end: ${(b.timing.durationMs / 1000).toFixed(1)} s, hung up by ${b.timing.endedBy === 'local' ? 'us' : 'the far end'}, loss ${b.timing.lossPercent.toFixed(1)} %, jitter ${b.timing.jitterMs.toFixed(1)} ms, MOS ${b.timing.mos.toFixed(2)}${b.timing.srtpSuite ? `, ${b.timing.srtpSuite}` : ''}`);
         else if (b.timing.layer === 'voice_turn') say(`    voice: ${b.timing.timeToFirstAudioMs ? `first audio ${b.timing.timeToFirstAudioMs.toFixed(0)} ms` : `turn latency ${b.timing.turnLatencyMs.toFixed(0)} ms`}`);
-        else if (b.timing.layer === 'asr') say(`    asr: ${b.timing.finalTranscriptMs.toFixed(0)} ms`);
+        else if (b.timing.layer === 'asr') say(`    target asr: ${b.timing.finalTranscriptMs.toFixed(0)} ms`);
+        else if (b.timing.layer === 'llm') say(`    target llm: ${b.timing.totalMs.toFixed(0)} ms`);
+        else if (b.timing.layer === 'tts') say(`    target tts: ${b.timing.timeToFirstByteMs.toFixed(0)} ms`);
         break;
       case 'assertion': if (b.verdict !== 'pass') say(`    ✗ ${b.assertion}: ${b.message}`); break;
       case 'step_finished': say(`  ${b.verdict === 'pass' ? '✓' : '✗'} step ${b.stepIndex + 1} ${b.stepKind} ${mark[b.verdict]} (${b.durationMs.toFixed(0)} ms)${b.errorCode ? ` ${b.errorCode}: ${b.errorMessage}` : ''}`); break;

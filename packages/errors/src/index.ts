@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   VIGIL_E_CHANNEL_AUTH: { http: 502, grpc: G.PERMISSION_DENIED, retryable: false, meaning: 'The target (or its proxy/registrar) refused our credentials (401/403/407 after a digest answer).' },
   VIGIL_E_CHECK_NOT_ALLOWED: { http: 403, grpc: G.PERMISSION_DENIED, retryable: false, meaning: 'A journey\'s http check names an origin the target\'s config.httpAllow does not list.' },
   VIGIL_E_CHECK_UNREACHABLE: { http: 502, grpc: G.UNAVAILABLE, retryable: true, meaning: 'The system a cross-system check queries did not answer (connection refused, timeout).' },
+  VIGIL_E_TELEMETRY_INVALID: { http: 502, grpc: G.FAILED_PRECONDITION, retryable: false, meaning: 'The target\'s turn telemetry (config.telemetry.url) is not in the Vigil turn telemetry format.' },
+  VIGIL_E_TELEMETRY_UNAVAILABLE: { http: 502, grpc: G.UNAVAILABLE, retryable: true, meaning: 'The target\'s turn telemetry (config.telemetry.url) did not answer in time; the run stands, without the layer split.' },
   VIGIL_E_LLM_UNAVAILABLE: { http: 502, grpc: G.UNAVAILABLE, retryable: true, meaning: 'An LLM the run depends on (the caller simulator) did not answer, or not in the shape asked for.' },
   VIGIL_E_CREDENTIALS_MISSING: { http: 422, grpc: G.FAILED_PRECONDITION, retryable: false, meaning: 'The target names a credentials reference the probe cannot resolve.' },
   VIGIL_E_DB_UNAVAILABLE: { http: 503, grpc: G.UNAVAILABLE, retryable: true, meaning: 'Postgres is not reachable.' },

@@ -9,6 +9,7 @@ import { VigilError, toVigilError } from '@vigil/errors';
 import { JSONPath } from 'jsonpath-plus';
 import { appliesTo, describeAssertion, evaluateAssertion, evaluateCallQuality, type AssertionResult, type ChatReply } from './assertions.ts';
 import { TEMPLATE_PATTERN, type Assertion, type JourneyV1, type Step } from './format.ts';
+import { fetchTelemetry, telemetryFacts, type TargetTurn } from './telemetry.ts';
 
 export interface SendOptions {
   /** Aborted on step timeout or run cancellation; the driver must stop waiting when it fires. */
@@ -80,6 +81,8 @@ export interface CheckContext {
   webhook?: { url: string; next(signal: AbortSignal): Promise<{ method: string; headers: Record<string, string>; body: string }> };
   /** The caller simulator for `simulate` steps (VIGIL_SIMULATOR_*, else the judge's endpoint). */
   simulate?: (persona: { persona: string; goal: string; constraints: string[] }, conversation: Array<{ speaker: 'caller' | 'bot'; text: string }>, o: { seed: number; signal: AbortSignal }) => Promise<{ say: string | null; done: boolean }>;
+  /** The target's turn telemetry (config.telemetry): fetched once the session has ended, see telemetry.ts. */
+  telemetry?: { url: string; waitMs: number };
   /** Describes the simulator for evidence (model, prompt hash). */
   simulatorInfo?: (persona: { persona: string; goal: string; constraints: string[] }) => Record<string, unknown>;
 }
@@ -221,6 +224,26 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     return verdicts;
   };
   const checks = opts.checks ?? {};
+  /** Caller turns spoken, in order: target telemetry's turns are matched to them. */
+  const spoken: Array<{ stepIndex: number; text: string }> = [];
+  const emitTelemetry = async (cfg: { url: string; waitMs: number }, lastStep: number, sessionVars: Record<string, string>): Promise<void> => {
+    let turns: TargetTurn[];
+    try {
+      turns = await fetchTelemetry({ url: cfg.url, variables: { ...checks.variables, ...sessionVars }, expectTurns: spoken.length, waitMs: cfg.waitMs, ...(opts.signal ? { signal: opts.signal } : {}), ...(checks.fetch ? { fetch: checks.fetch } : {}) });
+    } catch (e) {
+      // The run stands without the layer split; the reason is in its transcript.
+      const v = toVigilError(e);
+      await emit({ kind: 'transcript', stepIndex: lastStep, speaker: 'bot', text: `[TELEMETRY ${v.code}]`, structured: { source: 'target-telemetry', code: v.code, message: v.message } });
+      return;
+    }
+    for (const [k, t] of turns.entries()) {
+      const at = spoken[k];
+      const facts = telemetryFacts(at?.text, t);
+      const stepIndex = at?.stepIndex ?? lastStep;
+      for (const timing of facts.timings) await emit({ kind: 'timing', stepIndex, timing });
+      await emit({ kind: 'transcript', stepIndex, speaker: 'caller', text: `[HEARD] ${t.heard ?? ''}`.trim(), structured: facts.structured });
+    }
+  };
   const captured = new Map<string, string>();
   let secrets: Record<string, string> | undefined;
   /** Fills {{placeholders}}; a placeholder without a value is an error naming the field. */
@@ -293,6 +316,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
         case 'say': {
           const text = step.wav ? step.text : await fill(step.text, `steps[${i}].say`, false);
           await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text });
+          spoken.push({ stepIndex: i, text });
           conversation.push({ speaker: 'caller', text });
           const s = session;
           if (step.wav && !s.sendAudio) throw unsupported('play recorded audio');
@@ -328,6 +352,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
           const s = session;
           if (!s.bargeIn) throw unsupported('barge in');
           await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: step.text });
+          spoken.push({ stepIndex: i, text: step.text });
           conversation.push({ speaker: 'caller', text: step.text });
           const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.bargeIn!(step.text, step.afterMs, { signal }));
           stepVerdicts.push(...(await replied(i, reply)));
@@ -408,6 +433,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
             if (t.done || t.say === null) { ended = true; break; }
             const line = t.say;
             await emit({ kind: 'transcript', stepIndex: i, speaker: 'caller', text: line });
+            spoken.push({ stepIndex: i, text: line });
             conversation.push({ speaker: 'caller', text: line });
             const s = session;
             const reply = await withStepTimeout(journey.settings.stepTimeoutMs, opts.signal, (signal) => s.send(line, { signal }));
@@ -461,10 +487,12 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
 
   if (session) {
     const described = session.describe?.() ?? {};
+    const sessionVars = session.variables?.() ?? {};
     const closed = await session.close().catch(() => undefined);
     const lastStep = Math.max(0, Math.min(journey.steps.length - 1, verdicts.length - 1));
     await opts.onSessionEnd?.({ stepIndex: lastStep, ...described, artifacts: (closed && closed.artifacts) ?? [] });
     for (const t of (closed && closed.timings) ?? []) await emit({ kind: 'timing', stepIndex: lastStep, timing: t });
+    if (checks.telemetry && spoken.length > 0) await emitTelemetry(checks.telemetry, lastStep, sessionVars);
     // Call quality, once the call has ended and its statistics are in.
     const end = ((closed && closed.timings) ?? []).find((t): t is Extract<LayerTiming, { layer: 'call_end' }> => t.layer === 'call_end');
     for (const a of journey.assertions) {

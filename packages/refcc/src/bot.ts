@@ -133,14 +133,15 @@ export function runBot(call: IncomingCall, o: BotOptions): void {
       const asrFinal = wallMs();
       const transcript = heard.matchedPhrase ?? heard.text;
       const turn = o.afterTurn ? await o.afterTurn(respond(state, transcript), transcript) : respond(state, transcript);
+      // The dialogue/LLM latency fault sits in that layer: the answer takes longer to decide.
+      const delayedMs = o.replyDelayMs?.() ?? 0;
+      if (delayedMs > 0) await sleep(delayedMs);
       const decision = wallMs();
       const audio = await o.tts.synthesize(turn.text, { sampleRate: rate });
       const ttsExtra = o.ttsDelayMs?.() ?? 0;
       if (ttsExtra > 0) await sleep(ttsExtra);
       const ttsReady = wallMs();
       o.record({ kind: 'caller_turn', speechStartMs: seg.startMs, speechEndMs: seg.endMs, endpointMs: endpoint, asrFinalMs: asrFinal, transcript, decisionMs: decision, intent: turn.intent, ttsReadyMs: ttsReady });
-      const delayedMs = o.replyDelayMs?.() ?? 0;
-      if (delayedMs > 0) await sleep(delayedMs);
       if (!live) return;
       await speak(turn.text, audio, delayedMs);
       if (turn.intent === 'escalate') { await o.onEscalate(call); return; }

@@ -2,6 +2,8 @@
  * The contact center's own API: ground truth per call, agent-desktop events, and the fault switches.
  *   GET  /v1/calls[?runId=…]          calls with their truth events (newest last)
  *   GET  /v1/calls/:callId            one call
+ *   GET  /v1/telemetry?runId=…        the voice bot's turns of that run in the Vigil turn telemetry format
+ *                                     (what it heard, its intent, ASR / dialogue / TTS ms): target config.telemetry
  *   GET  /v1/agent-desktop/events[?callId=…]   what the agent queue raised, with the context the IVR and bot collected
  *   GET  /v1/crm/customers, GET|POST /v1/crm/cases[?reference=…], GET /v1/crm/cases/:id   the CRM
  *   POST /v1/crm/webhooks {url}, DELETE /v1/crm/webhooks   announce new cases (POST {event: "case.created", case})
@@ -17,6 +19,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
 
 function fail(res: ServerResponse, e: VigilError): void {
   send(res, ERROR_CODES[e.code].http, { code: e.code, message: e.message, field: e.field, fix: e.fix });
@@ -73,6 +77,15 @@ export async function serveApi(cc: ContactCenter, o: { host?: string; port?: num
       if (req.method === 'GET' && path === '/v1/calls') {
         const runId = url.searchParams.get('runId');
         return send(res, 200, [...cc.calls.values()].filter((c) => !runId || c.runId === runId));
+      }
+      if (req.method === 'GET' && path === '/v1/telemetry') {
+        const runId = url.searchParams.get('runId');
+        if (!runId) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'runId is required', { field: 'runId', fix: 'GET /v1/telemetry?runId=<the X-Vigil-Run of the call>' });
+        const turns = [...cc.calls.values()].filter((c) => c.runId === runId && c.service === 'bot').flatMap((c) => c.events)
+          .flatMap((e) => e.kind === 'caller_turn' ? [{
+            heard: e.transcript, intent: e.intent, asrMs: round(e.asrFinalMs - e.endpointMs), llmMs: round(e.decisionMs - e.asrFinalMs), ttsMs: round(e.ttsReadyMs - e.decisionMs),
+          }] : []);
+        return send(res, 200, { turns });
       }
       const m = /^\/v1\/calls\/([^/]+)$/.exec(path);
       if (req.method === 'GET' && m) {

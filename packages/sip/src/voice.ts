@@ -139,11 +139,12 @@ class SipVoiceSession implements ChatSession {
     const waitedFrom = this.#lastCallerEndMs ?? this.#answerAtMs;
     return {
       // transfers: REFER targets so far, for `jsonpath: { path: "$.transfers[0]", contains: "agent" }`.
-      text, structured: { transcript: heard.text, matchedPhrase: heard.matchedPhrase ?? null, engine: heard.engine, utteranceMs: u.endMs - u.startMs, transfers: this.#call.transfers.map((t) => t.referTo) },
+      // probeAsrMs: the probe's own transcription time (measuring cost, not the target's ASR layer: that comes
+      // from the target's telemetry when it reports one).
+      text, structured: { transcript: heard.text, matchedPhrase: heard.matchedPhrase ?? null, engine: heard.engine, utteranceMs: u.endMs - u.startMs, probeAsrMs: Math.round(asrMs), transfers: this.#call.transfers.map((t) => t.referTo) },
       timeToFirstTokenMs: Math.max(0, u.startMs - waitedFrom), timeToFullReplyMs: Math.max(0, u.endMs - waitedFrom), streamed: false,
       timings: [
         { layer: 'voice_turn', turnLatencyMs, timeToFirstAudioMs, bargeInStopMs: 0 },
-        { layer: 'asr', finalTranscriptMs: asrMs },
       ],
     };
   }
