@@ -4,7 +4,8 @@
  * against the figure documented in the README. The printed lines are the measured figures.
  */
 import { describe, expect, it } from 'vitest';
-import { LatencyCusum, LayerAttribution, PassRateDetector, binomialCdf, latencyBaseline } from './index.ts';
+import { lexicalSimilarity } from '@vigil/judge';
+import { ContentDetector, LatencyCusum, LayerAttribution, NewFailureDetector, PassRateDetector, binomialCdf, contentBaseline, contentDistance, latencyBaseline } from './index.ts';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -135,5 +136,87 @@ describe('layer attribution', () => {
     expect(shifts.map((s) => s.layer)).toEqual(['llm', 'turn']);
     expect(Math.abs(shifts[0]!.changeAt - 150)).toBeLessThanOrEqual(3);
     expect(shifts[0]!.ratio).toBeGreaterThan(1.3);
+  });
+});
+
+// A paraphrasing bot's answer to "what are the fees": opener, the policy, the disclosure it must make, a closer.
+const pick = <T>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+const OPENERS = ['', 'Sure. ', 'Good question. ', 'Happy to help. ', 'Of course. '];
+const POLICY = ['There is no monthly fee on the standard account.', 'The standard account has no monthly fee.', 'You pay no monthly fee on the standard account.', "There's no monthly charge on the standard account."];
+const DISCLOSURE = [' International transfers cost five dollars.', ' An international transfer costs five dollars.', ' Each international transfer is five dollars.'];
+const CLOSERS = ['', ' Anything else?', ' Is there anything else I can help with?'];
+const FEE = ['There is a monthly fee of twelve dollars on the standard account.', 'The standard account costs twelve dollars a month.', 'You pay a twelve dollar monthly fee on the standard account.'];
+const steadyReply = (r: () => number) => pick(r, OPENERS) + pick(r, POLICY) + pick(r, DISCLOSURE) + pick(r, CLOSERS);
+const feeReply = (r: () => number) => pick(r, OPENERS) + pick(r, FEE) + ' International transfers are free.' + pick(r, CLOSERS);
+const noDisclosureReply = (r: () => number) => pick(r, OPENERS) + pick(r, POLICY) + pick(r, CLOSERS);
+
+describe('content drift (distance to the baseline\'s replies, lexical fallback; 3 of 5 runs beyond τ)', () => {
+  it('raises under 0.5 false alarms per 1,000 steady runs of a paraphrasing bot, and finds a changed policy and a dropped disclosure', () => {
+    let alarms = 0;
+    let runs = 0;
+    const delays: Record<'fee' | 'disclosure', number[]> = { fee: [], disclosure: [] };
+    for (let s = 0; s < 60; s++) {
+      const r = rng(20_000 + s);
+      const accepted = Array.from({ length: 40 }, () => steadyReply(r));
+      const b = contentBaseline(accepted, lexicalSimilarity);
+      const texts = [...new Set(accepted)];
+      // As the plane does: a text seen before is not scored again.
+      const memo = new Map<string, number>();
+      const distance = (t: string) => { let d = memo.get(t); if (d === undefined) { d = contentDistance(t, texts, lexicalSimilarity); memo.set(t, d); } return d; };
+      let det = new ContentDetector(b);
+      for (let i = 0; i < 2000; i++) {
+        runs++;
+        if (det.push(distance(steadyReply(r))).alarm) { alarms++; det.reset(); }
+      }
+      for (const [what, gen] of [['fee', feeReply], ['disclosure', noDisclosureReply]] as const) {
+        det = new ContentDetector(b);
+        for (let i = 0; i < 300; i++) if (det.push(distance(gen(r))).alarm) { delays[what].push(i + 1); break; }
+      }
+    }
+    const per1000 = (1000 * alarms) / runs;
+    console.log(`content drift: ${alarms} false alarms in ${runs} steady runs = ${per1000.toFixed(3)} per 1,000; fee answer found in ${delays.fee.length}/60, delay median ${quantile(delays.fee, 0.5)}, p95 ${quantile(delays.fee, 0.95)}; dropped disclosure ${delays.disclosure.length}/60, median ${quantile(delays.disclosure, 0.5)}, p95 ${quantile(delays.disclosure, 0.95)}`);
+    expect(per1000).toBeLessThan(0.5);
+    expect(delays.fee).toHaveLength(60);
+    expect(delays.disclosure).toHaveLength(60);
+    expect(quantile(delays.fee, 0.5)).toBeLessThanOrEqual(5);
+    expect(quantile(delays.fee, 0.95)).toBeLessThanOrEqual(10);
+    expect(quantile(delays.disclosure, 0.5)).toBeLessThanOrEqual(6);
+    expect(quantile(delays.disclosure, 0.95)).toBeLessThanOrEqual(20);
+  });
+
+  it('finds a bot that always says the same words at the third changed run, and says where the change began', () => {
+    const b = contentBaseline(Array(20).fill('There is no monthly fee on the standard account.'), lexicalSimilarity);
+    expect(b.threshold).toBeCloseTo(0.05, 10);
+    const det = new ContentDetector(b);
+    for (let i = 0; i < 50; i++) expect(det.push(0).alarm).toBe(false);
+    expect(det.push(0.4).alarm).toBe(false);
+    expect(det.push(0.4).alarm).toBe(false);
+    expect(det.push(0.4)).toMatchObject({ alarm: true, changeAt: 50 });
+  });
+
+  it('refuses a baseline too short to say how replies vary', () => {
+    expect(() => contentBaseline(['a', 'b'], lexicalSimilarity)).toThrow(/at least 5/);
+  });
+});
+
+describe('new failure modes (a signature the baseline never showed, in 2 of the last 10 runs)', () => {
+  it('raises no false alarm over 200,000 runs with known failure kinds and rare one-off glitches; finds a mode in 20 % of runs after a median ≤ 10, 95th percentile ≤ 40', () => {
+    let alarms = 0;
+    const delays: number[] = [];
+    for (let s = 0; s < 100; s++) {
+      const r = rng(30_000 + s);
+      const steady = () => [...(r() < 0.02 ? ['fees: contains'] : []), ...(r() < 0.01 ? ['fees: VIGIL_E_CHANNEL_TIMEOUT'] : []), ...(r() < 0.001 ? [`glitch-${Math.floor(r() * 1e9)}`] : [])];
+      const det = new NewFailureDetector(['fees: contains', 'fees: VIGIL_E_CHANNEL_TIMEOUT']);
+      for (let i = 0; i < 2000; i++) alarms += det.push(steady()).length;
+      for (let i = 0; i < 500; i++) {
+        const found = det.push([...steady(), ...(r() < 0.2 ? ['fees: judge "no invented fees"'] : [])]);
+        if (found.length) { expect(found[0]!.signature).toBe('fees: judge "no invented fees"'); delays.push(i + 1); break; }
+      }
+    }
+    console.log(`new failure modes: ${alarms} false alarms in 200,000 steady runs; a mode in 20 % of runs found in ${delays.length}/100, delay median ${quantile(delays, 0.5)}, p95 ${quantile(delays, 0.95)}`);
+    expect(alarms).toBe(0);
+    expect(delays).toHaveLength(100);
+    expect(quantile(delays, 0.5)).toBeLessThanOrEqual(10);
+    expect(quantile(delays, 0.95)).toBeLessThanOrEqual(40);
   });
 });
