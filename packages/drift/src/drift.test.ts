@@ -79,6 +79,17 @@ describe('latency CUSUM (k = 0.5, h = 10 baseline deviations of log latency)', (
     expect(v.ratio!).toBeLessThan(1.7);
   });
 
+  it('puts the change at the first slow run even when a steady blip lifted the statistic just before it', () => {
+    const r = rng(11);
+    const det = new LatencyCusum(latencyBaseline(Array.from({ length: 100 }, () => latency(r, 800, 0.15))));
+    for (let i = 0; i < 50; i++) det.push(800);
+    det.push(800 * Math.exp(0.15 * 4)); // a 4-deviation blip at run 50: the statistic stays up for a few runs
+    for (let i = 0; i < 2; i++) det.push(800);
+    let v;
+    do v = det.push(4000); while (!v.alarm); // a large step at run 53
+    expect(v.changeAt).toBe(53);
+  });
+
   it('refuses a baseline too short to estimate', () => {
     expect(() => latencyBaseline([1, 2, 3])).toThrow(/at least 20/);
   });

@@ -8,7 +8,10 @@
  * alarms per 1,000 steady runs (0.34 measured); a step of two baseline deviations found after a median of
  * ≤ 8 runs (95th percentile ≤ 12), one deviation after a median ≤ 30 (95th percentile ≤ 120) in at least 195
  * of 200 series — a step that small is within what a 100-run baseline's estimate can be off by.
- * The change point reported is the last run at which the alarming side of the CUSUM was at zero.
+ * The change point: within the CUSUM's current excursion (since its alarming side was last zero), the split that
+ * maximises the likelihood of a step from the baseline to the excursion's mean — Σ_{i≥τ} (z_i − δ/2), δ the
+ * excursion's mean z — so a steady blip that lifted the statistic shortly before the change is not counted as
+ * part of it. The last 1,000 standardised values are kept for this (memory stays constant).
  */
 
 export interface Baseline {
@@ -20,6 +23,7 @@ export interface Baseline {
 }
 
 export const MIN_SPREAD = 0.01; // 1 % in log space
+const RECENT = 1_000;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -67,7 +71,11 @@ export class LatencyCusum {
   readonly k: number;
   readonly h: number;
   #s: CusumState = { up: 0, down: 0, upZeroAt: -1, downZeroAt: -1, n: 0 };
-  readonly #z: number[] = [];
+  /** Sum and count of z since each side was last zero (the ratio since the change), so memory stays constant. */
+  #upSum = { sum: 0, n: 0 };
+  #downSum = { sum: 0, n: 0 };
+  /** The last RECENT standardised values; #recent[j] is observation n − #recent.length + j. */
+  readonly #recent: number[] = [];
 
   constructor(baseline: Baseline, o: CusumOptions = {}) {
     this.baseline = baseline;
@@ -81,21 +89,33 @@ export class LatencyCusum {
     const z = (Math.log(Math.max(valueMs, 1e-3)) - this.baseline.center) / this.baseline.spread;
     const s = this.#s;
     const i = s.n++;
-    this.#z.push(z);
     s.up = Math.max(0, s.up + z - this.k);
     s.down = Math.max(0, s.down - z - this.k);
-    if (s.up === 0) s.upZeroAt = i;
-    if (s.down === 0) s.downZeroAt = i;
+    this.#recent.push(z);
+    if (this.#recent.length > RECENT) this.#recent.shift();
+    if (s.up === 0) { s.upZeroAt = i; this.#upSum = { sum: 0, n: 0 }; } else { this.#upSum.sum += z; this.#upSum.n++; }
+    if (s.down === 0) { s.downZeroAt = i; this.#downSum = { sum: 0, n: 0 }; } else { this.#downSum.sum += z; this.#downSum.n++; }
     const alarm = s.up > this.h ? 'up' : s.down > this.h ? 'down' : null;
     if (!alarm) return { alarm, changeAt: null, statistic: Math.max(s.up, s.down), ratio: null };
-    const changeAt = (alarm === 'up' ? s.upZeroAt : s.downZeroAt) + 1;
-    const since = this.#z.slice(changeAt);
-    const meanZ = since.reduce((a, b) => a + b, 0) / Math.max(1, since.length);
-    return { alarm, changeAt, statistic: alarm === 'up' ? s.up : s.down, ratio: Math.exp(meanZ * this.baseline.spread) };
+    const sign = alarm === 'up' ? 1 : -1;
+    const excursionFrom = Math.max((alarm === 'up' ? s.upZeroAt : s.downZeroAt) + 1, s.n - this.#recent.length);
+    const since = alarm === 'up' ? this.#upSum : this.#downSum;
+    const half = (sign * since.sum) / Math.max(1, since.n) / 2;
+    // Best split: the largest suffix sum of (sign·z − δ/2) within the excursion.
+    let best = -Infinity, changeAt = excursionFrom, acc = 0, sum = 0, count = 0;
+    for (let j = s.n - 1; j >= excursionFrom; j--) {
+      const z = this.#recent[j - (s.n - this.#recent.length)]!;
+      acc += sign * z - half;
+      if (acc >= best) { best = acc; changeAt = j; }
+    }
+    for (let j = changeAt; j < s.n; j++) { sum += this.#recent[j - (s.n - this.#recent.length)]!; count++; }
+    return { alarm, changeAt, statistic: alarm === 'up' ? s.up : s.down, ratio: Math.exp((sum / Math.max(1, count)) * this.baseline.spread) };
   }
 
   /** Starts over (after an alarm was acknowledged, or a re-baseline). */
   reset(): void {
     this.#s = { up: 0, down: 0, upZeroAt: this.#s.n - 1, downZeroAt: this.#s.n - 1, n: this.#s.n };
+    this.#upSum = { sum: 0, n: 0 };
+    this.#downSum = { sum: 0, n: 0 };
   }
 }

@@ -22,7 +22,7 @@ function bag(text: string): Map<string, number> {
   return m;
 }
 
-function cosine(a: readonly number[], b: readonly number[]): number {
+export function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < a.length; i++) { dot += a[i]! * b[i]!; na += a[i]! * a[i]!; nb += b[i]! * b[i]!; }
   return na && nb ? dot / Math.sqrt(na * nb) : 0;
@@ -44,6 +44,30 @@ export class SemanticSimilarity {
   constructor(cfg?: { baseUrl: string; model: string; apiKey?: string }) {
     this.#client = cfg ? llmClient(cfg) : undefined;
     this.#model = cfg?.model;
+  }
+
+  /** What comparisons use: embeddings (with the model), or the lexical fallback. */
+  get method(): { method: 'embeddings' | 'lexical-fallback'; model: string | null } {
+    return this.#client && this.#model ? { method: 'embeddings', model: this.#model } : { method: 'lexical-fallback', model: null };
+  }
+
+  /** Embeds texts in batches (embeddings endpoint configured only). */
+  async embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
+    if (!this.#client || !this.#model) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'no embeddings endpoint is configured', { field: 'VIGIL_EMBEDDINGS_BASE_URL', fix: 'set VIGIL_EMBEDDINGS_BASE_URL and VIGIL_EMBEDDINGS_MODEL' });
+    const out: number[][] = [];
+    for (let i = 0; i < texts.length; i += 64) {
+      const batch = texts.slice(i, i + 64);
+      try {
+        const r = await this.#client.embeddings.create({ model: this.#model, input: [...batch] }, signal ? { signal } : undefined);
+        const vs = [...r.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+        if (vs.length !== batch.length || vs.some((v) => !Array.isArray(v) || v.length !== vs[0]!.length)) throw new Error('the endpoint returned no vector of equal length for every text');
+        out.push(...vs);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        throw new VigilError('VIGIL_E_LLM_UNAVAILABLE', `the embeddings endpoint did not answer: ${(e as Error).message}`, { field: 'VIGIL_EMBEDDINGS_BASE_URL', fix: 'check the endpoint and model, or unset it to use the lexical fallback' });
+      }
+    }
+    return out;
   }
 
   async similarity(a: string, b: string, signal?: AbortSignal): Promise<SimilarityResult> {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriftNotifier, parseWebhooks } from './notify.ts';
+import { DriftNotifier, parseWebhooks, type Delivery } from './notify.ts';
 
 describe('drift notifications', () => {
   let server: Server;
@@ -15,6 +15,7 @@ describe('drift notifications', () => {
       req.on('data', (c) => { b += c; });
       req.on('end', () => {
         if (failNext > 0) { failNext--; res.writeHead(503).end(); return; }
+        if (req.url === '/gone') { res.writeHead(404).end(); return; }
         got.push({ path: req.url!, body: JSON.parse(b) as Record<string, unknown> });
         res.writeHead(202).end();
       });
@@ -28,7 +29,8 @@ describe('drift notifications', () => {
   const labels = { journey: 'balance-inquiry', target: 'refbot', region: 'eu-west' };
 
   it('groups a series\' alarms into one message per webhook, dedupes repeats, retries 5xx, and resolves under the same key', async () => {
-    const n = new DriftNotifier({ hooks: parseWebhooks(JSON.stringify([{ kind: 'json', url: `${url}/json` }, { kind: 'slack', url: `${url}/slack` }, { kind: 'teams', url: `${url}/teams` }, { kind: 'pagerduty', url: `${url}/pd`, routingKey: 'R0UT1NG' }])), baseUrl: 'https://vigil.example', groupMs: 100, logger: pino({ level: 'silent' }) });
+    const deliveries: Delivery[] = [];
+    const n = new DriftNotifier({ hooks: parseWebhooks(JSON.stringify([{ kind: 'json', url: `${url}/json` }, { kind: 'slack', url: `${url}/slack` }, { kind: 'teams', url: `${url}/teams` }, { kind: 'pagerduty', url: `${url}/pd`, routingKey: 'R0UT1NG' }])), baseUrl: 'https://vigil.example', groupMs: 100, logger: pino({ level: 'silent' }), record: async (d) => { deliveries.push(d); } });
     failNext = 1; // the first post gets a 503 and is retried
     n.alarm(labels, 'b1', alarm('latency:llm.total', 1.5));
     n.alarm(labels, 'b1', alarm('latency:chat_turn.time_to_first_token', 1.4));
@@ -45,11 +47,26 @@ describe('drift notifications', () => {
     expect(got.find((g) => g.path === '/slack')!.body.text).toMatch(/drifted — latency:llm\.total ×1\.50, latency:chat_turn\.time_to_first_token ×1\.40/);
     expect(got.find((g) => g.path === '/teams')!.body).toMatchObject({ '@type': 'MessageCard', potentialAction: expect.arrayContaining([expect.objectContaining({ name: 'evidence' })]) });
 
+    // Every delivery is recorded for the alert history, the retried one with its attempts.
+    expect(deliveries).toHaveLength(4);
+    expect(deliveries.every((d) => d.delivered && d.status === 'firing' && d.baselineId === 'b1')).toBe(true);
+    expect(deliveries.some((d) => d.attempts === 2)).toBe(true);
+
     got.length = 0;
-    n.resolve(labels);
+    n.resolve(labels, 'b1', []);
     await n.flush();
     expect(got.find((g) => g.path === '/pd')!.body).toMatchObject({ event_action: 'resolve', dedup_key: 'vigil-drift:balance-inquiry:refbot:eu-west:b1' });
     expect(got.find((g) => g.path === '/json')!.body).toMatchObject({ status: 'resolved' });
+  });
+
+  it('resolves alarms raised before a restart (from the store), and records a refused delivery', async () => {
+    const deliveries: Delivery[] = [];
+    const n = new DriftNotifier({ hooks: parseWebhooks(JSON.stringify([{ kind: 'pagerduty', url: `${url}/pd`, routingKey: 'R0UT1NG' }, { kind: 'json', url: `${url}/gone` }])), baseUrl: 'https://vigil.example', groupMs: 100, logger: pino({ level: 'silent' }), record: async (d) => { deliveries.push(d); } });
+    got.length = 0;
+    n.resolve(labels, 'b0', [alarm('pass_rate', null)]);
+    await n.flush();
+    expect(got.find((g) => g.path === '/pd')!.body).toMatchObject({ event_action: 'resolve', dedup_key: 'vigil-drift:balance-inquiry:refbot:eu-west:b0' });
+    expect(deliveries.find((d) => d.webhook === 'json')).toMatchObject({ delivered: false, httpStatus: 404, attempts: 1, status: 'resolved', detectors: ['pass_rate'] });
   });
 
   it('refuses a bad webhook list, naming the entry and field', () => {

@@ -11,7 +11,13 @@ import { VigilError } from '@vigil/errors';
 export type WebhookKind = 'json' | 'slack' | 'teams' | 'pagerduty';
 export interface WebhookConfig { kind: WebhookKind; url: string; /** PagerDuty integration (routing) key. */ routingKey?: string }
 
-export interface NotifiedAlarm { detector: string; layer: string | null; direction: string; ratio: number | null; pValue: number | null; changeRunId: string; changeAt: string; alarmRunId: string }
+export interface NotifiedAlarm {
+  detector: string; layer: string | null; direction: string; ratio: number | null; pValue: number | null; changeRunId: string; changeAt: string; alarmRunId: string;
+  /** The target versions reported from the change on, when they changed near it. */
+  versionChange?: Record<string, string>;
+}
+/** One delivery attempt's outcome, for the alert history. */
+export interface Delivery { baselineId: string; status: 'firing' | 'resolved'; webhook: WebhookKind; detectors: string[]; delivered: boolean; httpStatus: number | null; attempts: number; error: string | null }
 export interface SeriesLabels { journey: string; target: string; region: string }
 
 const KINDS: WebhookKind[] = ['json', 'slack', 'teams', 'pagerduty'];
@@ -43,8 +49,11 @@ export class DriftNotifier {
   readonly #open = new Map<string, { baselineId: string; detectors: Set<string>; alarms: NotifiedAlarm[] }>();
   readonly #inflight = new Set<Promise<void>>();
 
-  constructor(o: { hooks: WebhookConfig[]; baseUrl: string; groupMs?: number; logger: Logger }) {
+  readonly #record: ((d: Delivery) => Promise<void>) | undefined;
+
+  constructor(o: { hooks: WebhookConfig[]; baseUrl: string; groupMs?: number; logger: Logger; record?: (d: Delivery) => Promise<void> }) {
     this.#hooks = o.hooks;
+    this.#record = o.record;
     this.#baseUrl = o.baseUrl.replace(/\/$/, '');
     this.#groupMs = o.groupMs ?? 30_000;
     this.#log = o.logger;
@@ -65,16 +74,19 @@ export class DriftNotifier {
     p.alarms.push(a);
   }
 
-  /** The series was re-baselined: close what was notified. */
-  resolve(labels: SeriesLabels): void {
+  /**
+   * The series was re-baselined: close what was raised against `baselineId` (the alarms come from the store, so
+   * this works after a restart too). Alarms still waiting to be grouped are dropped unsent.
+   */
+  resolve(labels: SeriesLabels, baselineId: string, alarms: NotifiedAlarm[]): void {
     if (!this.enabled) return;
     const key = seriesKey(labels);
     const p = this.#pending.get(key);
     if (p) { clearTimeout(p.timer); this.#pending.delete(key); }
     const open = this.#open.get(key);
-    if (!open) return;
-    this.#open.delete(key);
-    this.#send('resolved', labels, open.baselineId, open.alarms);
+    if (open?.baselineId === baselineId) this.#open.delete(key);
+    const sent = open?.baselineId === baselineId ? open.alarms : alarms.filter((a) => !p || !p.alarms.some((x) => x.detector === a.detector));
+    if (sent.length) this.#send('resolved', labels, baselineId, sent);
   }
 
   #flush(key: string): void {
@@ -93,26 +105,34 @@ export class DriftNotifier {
     const q = `journey=${encodeURIComponent(labels.journey)}&target=${encodeURIComponent(labels.target)}&region=${encodeURIComponent(labels.region)}`;
     const links = { drift: `${this.#baseUrl}/v1/drift?${q}`, run: alarms[0] ? `${this.#baseUrl}/v1/runs/${alarms[0].alarmRunId}` : `${this.#baseUrl}/v1/runs?${q}`, evidence: `${this.#baseUrl}/v1/evidence/records?${q}` };
     const what = alarms.map((a) => `${a.detector}${a.ratio ? ` ×${a.ratio.toFixed(2)}` : ''}`).join(', ');
+    const layer = upstreamLayer(alarms);
+    const version = alarms.find((a) => a.versionChange)?.versionChange;
     const summary = status === 'firing'
-      ? `Vigil: ${labels.journey} on ${labels.target} (${labels.region}) drifted — ${what}`
+      ? `Vigil: ${labels.journey} on ${labels.target} (${labels.region}) drifted — ${what}${layer ? `; moved: ${layer}` : ''}${version ? `; target now reports ${Object.entries(version).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`
       : `Vigil: ${labels.journey} on ${labels.target} (${labels.region}) re-baselined — resolved ${what}`;
     for (const h of this.#hooks) {
       const body = payload(h, status, { dedupKey, labels, alarms, links, summary });
-      const p = this.#post(h, body).finally(() => this.#inflight.delete(p));
+      const p = this.#post(h, body)
+        .then((r) => this.#record?.({ baselineId, status, webhook: h.kind, detectors: alarms.map((a) => a.detector), ...r }))
+        .catch((e) => this.#log.warn({ err: (e as Error).message }, 'could not record the notification'))
+        .finally(() => this.#inflight.delete(p));
       this.#inflight.add(p);
     }
   }
 
-  async #post(h: WebhookConfig, body: unknown): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+  async #post(h: WebhookConfig, body: unknown): Promise<{ delivered: boolean; httpStatus: number | null; attempts: number; error: string | null }> {
+    let last: { httpStatus: number | null; error: string | null } = { httpStatus: null, error: null };
+    for (let attempt = 1; attempt <= 5; attempt++) {
       try {
         const res = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-        if (res.ok) return;
-        if (res.status < 500 && res.status !== 429) { this.#log.warn({ kind: h.kind, status: res.status }, 'webhook refused the notification'); return; }
-      } catch { /* retried */ }
-      await sleep(Math.min(30_000, 500 * 2 ** attempt));
+        if (res.ok) return { delivered: true, httpStatus: res.status, attempts: attempt, error: null };
+        last = { httpStatus: res.status, error: `HTTP ${res.status}` };
+        if (res.status < 500 && res.status !== 429) { this.#log.warn({ kind: h.kind, status: res.status }, 'webhook refused the notification'); return { delivered: false, ...last, attempts: attempt }; }
+      } catch (e) { last = { httpStatus: null, error: (e as Error).message }; }
+      if (attempt < 5) await sleep(Math.min(30_000, 500 * 2 ** (attempt - 1)));
     }
     this.#log.warn({ kind: h.kind }, 'webhook unreachable; notification dropped after 5 attempts');
+    return { delivered: false, ...last, attempts: 5 };
   }
 
   /** Sends what is grouped now and waits for every post (shutdown, tests). */
@@ -120,6 +140,14 @@ export class DriftNotifier {
     for (const [key, p] of this.#pending) { clearTimeout(p.timer); this.#flush(key); }
     await Promise.all([...this.#inflight]);
   }
+}
+
+const PIPELINE = ['call_setup', 'network', 'asr', 'intent', 'llm', 'tts', 'handoff', 'voice_turn', 'chat_turn', 'call_end'];
+/** The furthest-upstream layer the alarms name (the API's attribution also weighs change points). */
+function upstreamLayer(alarms: NotifiedAlarm[]): string | null {
+  const layers = alarms.map((a) => a.layer).filter((l): l is string => !!l);
+  const r = (l: string) => { const i = PIPELINE.indexOf(l); return i < 0 ? PIPELINE.length : i; };
+  return layers.sort((a, b) => r(a) - r(b))[0] ?? null;
 }
 
 const seriesKey = (l: SeriesLabels) => `${l.journey}\u0000${l.target}\u0000${l.region}`;

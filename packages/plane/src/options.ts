@@ -57,6 +57,8 @@ export interface PlaneOptions {
   notifyWebhooks?: string;
   /** Drift alarms of one series within this window go out as one message. @default 30000 */
   notifyGroupMs?: number;
+  /** Content drift compares replies by embeddings from this OpenAI-compatible endpoint (with the model); unset: the lexical fallback. */
+  embeddings?: { baseUrl: string; model: string; apiKey?: string };
 }
 
 export interface CompiledPlaneOptions {
@@ -86,6 +88,7 @@ export interface CompiledPlaneOptions {
   readonly publicUrl: string | undefined;
   readonly notifyWebhooks: readonly WebhookConfig[];
   readonly notifyGroupMs: number;
+  readonly embeddings: { baseUrl: string; model: string; apiKey?: string } | undefined;
 }
 
 export const PLANE_DEFAULTS = {
@@ -147,6 +150,7 @@ export function compilePlaneOptions(o: PlaneOptions = {}): CompiledPlaneOptions 
     publicUrl: o.publicUrl,
     notifyWebhooks: Object.freeze(parseWebhooks(o.notifyWebhooks)),
     notifyGroupMs: int('notifyGroupMs', o.notifyGroupMs ?? 30_000, 0, 3_600_000),
+    embeddings: o.embeddings,
   });
 }
 
@@ -188,5 +192,13 @@ export function planeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Plane
     publicUrl: s('VIGIL_PUBLIC_URL'),
     notifyWebhooks: s('VIGIL_NOTIFY_WEBHOOKS'),
     notifyGroupMs: num(env, 'VIGIL_NOTIFY_GROUP_MS'),
+    ...embeddingsFromEnv(env),
   };
+}
+
+function embeddingsFromEnv(env: NodeJS.ProcessEnv): { embeddings?: { baseUrl: string; model: string; apiKey?: string } } {
+  const base = env.VIGIL_EMBEDDINGS_BASE_URL || undefined;
+  const model = env.VIGIL_EMBEDDINGS_MODEL || undefined;
+  if (!base !== !model) throw new VigilError('VIGIL_E_CONFIG_INVALID', 'VIGIL_EMBEDDINGS_BASE_URL and VIGIL_EMBEDDINGS_MODEL go together', { field: base ? 'VIGIL_EMBEDDINGS_MODEL' : 'VIGIL_EMBEDDINGS_BASE_URL', fix: 'set both, or neither for the lexical fallback' });
+  return base && model ? { embeddings: { baseUrl: base, model, ...(env.VIGIL_EMBEDDINGS_API_KEY ? { apiKey: env.VIGIL_EMBEDDINGS_API_KEY } : {}) } } : {};
 }

@@ -93,7 +93,7 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
       };
     });
     const driftStore = new DriftStore(database);
-    const drift = new DriftService(driftStore, store, metrics, logger.child({ component: 'drift' }));
+    const drift = new DriftService(driftStore, store, metrics, logger.child({ component: 'drift' }), options.embeddings ? { embeddings: options.embeddings } : {});
     const scheduler = new Scheduler({ store, bus, metrics, logger: logger.child({ component: 'scheduler' }), tickMs: options.schedulerTickMs, evidence, checkpointIntervalMs: options.checkpointIntervalMs, drift });
     const grpc = new ProbeGrpcServer({ store, metrics, logger: logger.child({ component: 'grpc' }), heartbeatIntervalMs: options.heartbeatIntervalMs, probeMaxConcurrency: options.probeMaxConcurrency, runAckWaitMs: options.runAckWaitMs, evidence, drift });
     let ready = false;
@@ -102,7 +102,7 @@ export async function startPlane(input: PlaneOptions = {}, extras: PlaneExtras =
     const grpcPort = await grpc.listen(options.host, options.grpcPort);
     cleanup.unshift(async () => grpc.kill());
     const httpUrl = await app.listen({ host: options.host, port: options.httpPort });
-    const notifier = new DriftNotifier({ hooks: [...options.notifyWebhooks], baseUrl: options.publicUrl ?? httpUrl, groupMs: options.notifyGroupMs, logger: logger.child({ component: 'notify' }) });
+    const notifier = new DriftNotifier({ hooks: [...options.notifyWebhooks], baseUrl: options.publicUrl ?? httpUrl, groupMs: options.notifyGroupMs, logger: logger.child({ component: 'notify' }), record: (d) => driftStore.addNotification(d) });
     drift.notifier = notifier;
     cleanup.unshift(() => app.close());
     scheduler.start();

@@ -212,12 +212,24 @@ export const baselines = pgTable('baselines', {
 export interface BaselineStats {
   latency: Record<string, { center: number; spread: number; n: number }>;
   pass: { passes: number; runs: number };
+  /**
+   * Per step (by index) and text ("reply": what the bot answered; "heard": what the target's telemetry says it
+   * heard): the distinct accepted texts with counts and the content detector's threshold; the intents seen.
+   * Absent on baselines made before content drift.
+   */
+  content?: Record<string, { step: string; texts: Record<'reply' | 'heard', { values: Array<{ text: string; n: number }>; threshold: number; spread: number } | undefined>; intents: string[] }>;
+  /** How texts were compared: embeddings (with the model) or the lexical fallback. */
+  similarity?: { method: 'embeddings' | 'lexical-fallback'; model: string | null };
+  /** Failure signatures ("step: assertion" or "step: VIGIL_E_…") seen in the window, with counts. */
+  failures?: Record<string, number>;
+  /** The target versions reported by the window's last run. */
+  versions?: Record<string, string>;
 }
 
 export const driftAlarms = pgTable('drift_alarms', {
   baselineId: text('baseline_id').notNull().references(() => baselines.id),
   detector: text('detector').notNull(),
-  kind: text('kind').$type<'latency' | 'pass_rate'>().notNull(),
+  kind: text('kind').$type<'latency' | 'pass_rate' | 'content' | 'new_failure'>().notNull(),
   direction: text('direction').notNull(),
   changeRunId: text('change_run_id').references(() => runs.id),
   changeAt: ts('change_at'),
@@ -225,6 +237,23 @@ export const driftAlarms = pgTable('drift_alarms', {
   ratio: doublePrecision('ratio'),
   pValue: doublePrecision('p_value'),
   raisedAt: ts('raised_at').notNull().defaultNow(),
+  /** The layer the alarm names (asr, llm, intent, tts, call_setup, voice_turn, chat_turn…), when one can be named. */
+  layer: text('layer'),
+  /** What backs it: distance and threshold, the signature, example text, the target version change it lines up with. */
+  detail: jsonb('detail').$type<Record<string, unknown>>(),
 }, (t) => [primaryKey({ columns: [t.baselineId, t.detector] })]);
 
-export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes, evidenceKeys, evidenceEntries, evidencePending, evidenceCheckpoints, runKeys, artifacts, planeSecrets, baselines, driftAlarms };
+export const driftNotifications = pgTable('drift_notifications', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  baselineId: text('baseline_id').notNull().references(() => baselines.id),
+  status: text('status').$type<'firing' | 'resolved'>().notNull(),
+  webhook: text('webhook').notNull(),
+  detectors: text('detectors').array().notNull(),
+  delivered: boolean('delivered').notNull(),
+  httpStatus: integer('http_status'),
+  attempts: integer('attempts').notNull(),
+  error: text('error'),
+  sentAt: ts('sent_at').notNull().defaultNow(),
+});
+
+export const tables = { targets, journeys, journeyVersions, schedules, runs, runEvents, probeTokens, probes, evidenceKeys, evidenceEntries, evidencePending, evidenceCheckpoints, runKeys, artifacts, planeSecrets, baselines, driftAlarms, driftNotifications };

@@ -3,6 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { REGION_PATTERN } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import type { BaselineRow } from '@vigil/store';
+import { alarmView, attribute } from '../drift.ts';
 import { Ref, errorResponses } from './common.ts';
 
 const DAY_MS = 86_400_000;
@@ -27,6 +28,13 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
     since: b.since.toISOString(), until: b.until.toISOString(), runs: b.runs, createdBy: b.createdBy, reason: b.reason, createdAt: b.createdAt.toISOString(),
     latency: Object.fromEntries(Object.entries(b.stats.latency).map(([k, v]) => [k, { medianMs: +Math.exp(v.center).toFixed(2), logSpread: +v.spread.toFixed(4), n: v.n }])),
     pass: b.stats.pass,
+    content: Object.fromEntries(Object.entries(b.stats.content ?? {}).map(([k, c]) => [k, {
+      step: c.step, intents: c.intents,
+      ...Object.fromEntries((['reply', 'heard'] as const).flatMap((f) => { const t = c.texts[f]; return t ? [[f, { threshold: +t.threshold.toFixed(4), spread: +t.spread.toFixed(4), distinct: t.values.length, mostCommon: t.values[0]?.text ?? null }]] : []; })),
+    }])),
+    similarity: b.stats.similarity ?? null,
+    failures: b.stats.failures ?? {},
+    versions: b.stats.versions ?? {},
   });
 
   app.post('/baselines', {
@@ -75,12 +83,48 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const n = await names();
     return {
       series: [...current.values()].map((b) => {
-        const mine = alarms.filter((a) => a.baselineId === b.id).map((a) => ({
-          detector: a.detector, kind: a.kind, layer: a.kind === 'latency' ? a.detector.slice('latency:'.length).split('.')[0] : null, direction: a.direction,
-          changeRunId: a.changeRunId, changeAt: a.changeAt?.toISOString() ?? null, alarmRunId: a.alarmRunId, ratio: a.ratio, pValue: a.pValue, raisedAt: a.raisedAt.toISOString(),
-          runs: `/v1/runs/${a.alarmRunId}`, evidence: `/v1/evidence/records?runId=${a.alarmRunId}`,
-        }));
-        return { baseline: baselineJson(b, n), state: mine.length ? 'drift' : 'steady', firstMoved: mine[0]?.layer ?? (mine[0] ? mine[0].detector : null), alarms: mine };
+        const mine = alarms.filter((a) => a.baselineId === b.id).map((a) => ({ ...alarmView(a), runs: `/v1/runs/${a.alarmRunId}`, evidence: `/v1/evidence/records?runId=${a.alarmRunId}` }));
+        const moved = attribute(mine);
+        return { baseline: baselineJson(b, n), state: mine.length ? 'drift' : 'steady', firstMoved: moved?.layer ?? null, attribution: moved, alarms: mine };
+      }),
+    };
+  });
+
+  app.get('/drift/history', {
+    schema: {
+      tags: ['drift'], summary: 'Alert history per series: every baseline version (who, why, when superseded), the alarms raised against it with when they were resolved, and each notification sent (webhook, delivered or not)',
+      querystring: Type.Object({ journey: Type.Optional(Ref), target: Type.Optional(Ref), region: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      response: { 200: Type.Unknown(), ...errorResponses },
+    },
+  }, async (req) => {
+    await drift.idle();
+    const q = req.query;
+    const journeyId = q.journey ? (await store.getJourney(q.journey))?.id ?? '-' : undefined;
+    const targetId = q.target ? (await store.getTarget(q.target))?.id ?? '-' : undefined;
+    const all = await driftStore.listBaselines({ journeyId, targetId, region: q.region });
+    const ids = all.map((b) => b.id);
+    const [alarms, notes] = await Promise.all([driftStore.alarms(ids), driftStore.notifications(ids)]);
+    const n = await names();
+    const bySeries = new Map<string, BaselineRow[]>();
+    for (const b of all) { const k = `${b.journeyId}|${b.targetId}|${b.region}`; bySeries.set(k, [...(bySeries.get(k) ?? []), b]); }
+    return {
+      series: [...bySeries.values()].map((versions) => {
+        const newestFirst = [...versions].sort((a, b) => b.version - a.version);
+        return {
+          journey: n.j.get(newestFirst[0]!.journeyId) ?? newestFirst[0]!.journeyId, target: n.t.get(newestFirst[0]!.targetId) ?? newestFirst[0]!.targetId, region: newestFirst[0]!.region,
+          baselines: newestFirst.map((b, i) => {
+            const next = i > 0 ? newestFirst[i - 1]! : null;
+            const mine = alarms.filter((a) => a.baselineId === b.id).map((a) => ({
+              ...alarmView(a), resolvedAt: next?.createdAt.toISOString() ?? null, resolvedBy: next ? { version: next.version, by: next.createdBy, reason: next.reason } : null,
+              runs: `/v1/runs/${a.alarmRunId}`, evidence: `/v1/evidence/records?runId=${a.alarmRunId}`,
+            }));
+            return {
+              version: b.version, id: b.id, createdBy: b.createdBy, reason: b.reason, createdAt: b.createdAt.toISOString(), supersededAt: next?.createdAt.toISOString() ?? null,
+              attribution: attribute(mine), alarms: mine,
+              notifications: notes.filter((x) => x.baselineId === b.id).map((x) => ({ status: x.status, webhook: x.webhook, detectors: x.detectors, delivered: x.delivered, httpStatus: x.httpStatus, attempts: x.attempts, error: x.error, sentAt: x.sentAt.toISOString() })),
+            };
+          }),
+        };
       }),
     };
   });
