@@ -280,18 +280,18 @@ export class EvidenceService {
     return { key: open(this.#kek, row.wrappedKey, `run-key:${runId}`), salt: row.salt };
   }
 
-  async putArtifact(a: { runId: string; attempt: number; name: string; mediaType: string; retention: string; redactions: string[]; data: Buffer }): Promise<{ sha256: string; bytes: number }> {
+  async putArtifact(a: { runId: string; attempt: number; name: string; mediaType: string; retention: string; redactions: string[]; data: Buffer }): Promise<{ sha256: string; bytes: number; salt: Buffer }> {
     if (!/^[A-Za-z0-9._-]{1,128}$/.test(a.name)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `artifact name "${a.name}" is not a file name`, { field: 'name', fix: 'use letters, digits, ".", "_" and "-" only' });
     if (a.data.length > MAX_ARTIFACT_BYTES) throw new VigilError('VIGIL_E_REQUEST_TOO_LARGE', `artifact ${a.name} is over ${MAX_ARTIFACT_BYTES} bytes`, { field: 'data' });
     const run = await this.#store.getRun(a.runId);
     if (!run) throw new VigilError('VIGIL_E_RUN_UNKNOWN', `unknown run ${a.runId}`, { field: 'run_id', fix: 'upload artifacts only for runs received from the plane\'s queue' });
-    const { key } = await this.#runKey(a.runId);
+    const { key, salt } = await this.#runKey(a.runId);
     const sha256 = createHash('sha256').update(a.data).digest('hex');
     await this.#es.putArtifact({
       runId: a.runId, attempt: a.attempt, name: a.name, sha256, bytes: a.data.length, mediaType: a.mediaType || 'application/octet-stream',
       retention: a.retention || 'default', redactions: a.redactions, sealed: seal(key, a.data, `${a.runId}/${a.attempt}/${a.name}`),
     });
-    return { sha256, bytes: a.data.length };
+    return { sha256, bytes: a.data.length, salt };
   }
 
   /** An artifact's bytes (of the attempt that finished the run); VIGIL_E_ARTIFACT_ERASED once erased. */
@@ -305,9 +305,6 @@ export class EvidenceService {
     const key = open(this.#kek, k.wrappedKey, `run-key:${runId}`);
     return { data: open(key, row.sealed, `${runId}/${row.attempt}/${name}`), mediaType: row.mediaType, sha256: row.sha256 };
   }
-
-  /** The run's salt for hashed identifiers (made with the run key). */
-  async runSalt(runId: string): Promise<Buffer> { return (await this.#runKey(runId)).salt; }
 
   async erase(runId: string, reason: string): Promise<{ index: number; artifacts: Array<{ name: string; sha256: string }> }> {
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(reason)) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'reason must be a short code', { field: 'reason', fix: 'e.g. "gdpr-art17" or "retention-expired" (free text stays out of the signed record)' });

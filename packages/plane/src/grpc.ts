@@ -128,7 +128,7 @@ export class ProbeGrpcServer {
             if (!head?.runId || !head.name) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'the first artifact chunk must name the run and the artifact', { field: head?.runId ? 'name' : 'run_id', fix: 'send run_id, attempt and name in the first chunk' });
             const r = await this.#d.evidence.putArtifact({ runId: head.runId, attempt: head.attempt, name: head.name, mediaType: head.mediaType, retention: head.retention, redactions: head.redactions, data: Buffer.concat(chunks) });
             this.#d.metrics.artifactBytes.inc(r.bytes);
-            cb(null, { sha256: r.sha256, bytes: r.bytes, salt: await this.#d.evidence.runSalt(head.runId) });
+            cb(null, { sha256: r.sha256, bytes: r.bytes, salt: r.salt });
           } catch (e) {
             cb(toGrpcError(toVigilError(e)));
           }

@@ -93,11 +93,14 @@ export class EvidenceStore {
     return this.#q(async () => (await db.select().from(evidenceKeys).where(eq(evidenceKeys.keyId, keyId)).limit(1))[0]);
   }
 
-  /** A plane secret, made (once, whichever plane is first) when absent. */
+  /** A plane secret, made (once, whichever plane is first) only when absent. */
   secret(name: string, make: () => Buffer): Promise<Buffer> {
     return this.#q(async () => {
+      const read = async () => (await this.db.select().from(planeSecrets).where(eq(planeSecrets.name, name)))[0]?.value;
+      const have = await read();
+      if (have) return have;
       await this.db.insert(planeSecrets).values({ name, value: make() }).onConflictDoNothing();
-      return (await this.db.select().from(planeSecrets).where(eq(planeSecrets.name, name)))[0]!.value;
+      return (await read())!;
     });
   }
 
@@ -242,12 +245,15 @@ export class EvidenceStore {
 
   // --- run keys and artifacts ------------------------------------------------------------------------------
 
-  /** The run's key row, created with the given material when absent. */
+  /** The run's key row, made with `make()` only when absent (a racing maker's row wins). */
   runKey(runId: string, make: () => { wrappedKey: Buffer; salt: Buffer }): Promise<RunKeyRow> {
     return this.#q(async () => {
+      const read = async () => (await this.db.select().from(runKeys).where(eq(runKeys.runId, runId)))[0];
+      const have = await read();
+      if (have) return have;
       const m = make();
       await this.db.insert(runKeys).values({ runId, wrappedKey: m.wrappedKey, salt: m.salt }).onConflictDoNothing();
-      return (await this.db.select().from(runKeys).where(eq(runKeys.runId, runId)))[0]!;
+      return (await read())!;
     });
   }
 
