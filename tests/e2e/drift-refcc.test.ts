@@ -58,8 +58,8 @@ describe.skipIf(!READY)(`drift on the reference contact center${READY ? '' : ' (
     if (out && s) {
       const db = await openDatabase({ url: s.databaseUrl });
       try {
-        const [j, t] = await Promise.all([s.api<{ id: string }>('GET', `/v1/journeys/${series.journey}`), s.api<{ id: string }>('GET', `/v1/targets/${series.target}`)]);
-        const runs = await new DriftStore(db).seriesRuns({ journeyId: j.body.id, targetId: t.body.id, region: series.region });
+        const [j, t] = await Promise.all([s.api<{ journey: { id: string } }>('GET', `/v1/journeys/${series.journey}`), s.api<{ id: string }>('GET', `/v1/targets/${series.target}`)]);
+        const runs = await new DriftStore(db).seriesRuns({ journeyId: j.body.journey.id, targetId: t.body.id, region: series.region });
         writeFileSync(out, `${JSON.stringify({
           source: 'tests/e2e/drift-refcc.test.ts (VIGIL_RECORD_DRIFT_SERIES)', recordedAt: new Date().toISOString(), journey: JOURNEY,
           runs: runs.map((r) => ({ phase: phases.get(r.runId) ?? 'unknown', verdict: r.verdict, metrics: r.metrics, steps: r.steps, failures: r.failures })),

@@ -1,8 +1,8 @@
 /**
  * Baselines and drift on real services: 24 runs of a chat journey against the reference bot become the
- * baseline (with who and why); steady runs after it raise nothing; then the bot answers 400 ms later and the
- * time-to-first-token detector alarms, names the chat_turn layer, the run it moved at and how many times
- * slower, in the API, in `vigil_drift_alarms` and in one grouped webhook message (JSON, PagerDuty Events v2);
+ * baseline (with who and why); steady runs after it raise nothing; then the bot answers 400 ms later under a new
+ * model name and the time-to-first-token detector alarms, names the chat_turn layer, the run it moved at, how
+ * many times slower and the model change it lines up with, in the API, in `vigil_drift_alarms` and in one grouped webhook message (JSON, PagerDuty Events v2);
  * re-baselining clears it and resolves the notification under the same dedup key.
  */
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { EXAMPLE_JOURNEYS_DIR } from '@vigil/refbot';
 import { CHAT_TARGET, startStack, type Stack } from '../support/stack.ts';
 import { waitFor } from '../support/services.ts';
 
-type Drift = { series: Array<{ state: string; firstMoved: string | null; baseline: { version: number; createdBy: string; reason: string; runs: number; latency: Record<string, { medianMs: number }> }; alarms: Array<{ detector: string; layer: string | null; direction: string; ratio: number | null; changeRunId: string; runs: string; evidence: string }> }> };
+type Drift = { series: Array<{ state: string; firstMoved: string | null; baseline: { version: number; createdBy: string; reason: string; runs: number; latency: Record<string, { medianMs: number }>; versions: Record<string, string> }; alarms: Array<{ detector: string; layer: string | null; direction: string; ratio: number | null; changeRunId: string; runs: string; evidence: string; detail: { versionChange?: { runId: string; runsBeforeChange: number; before: Record<string, string>; after: Record<string, string> } } | null }> }> };
 
 describe('baselines and drift', () => {
   let s: Stack;
@@ -66,7 +66,9 @@ describe('baselines and drift', () => {
     const steady = await runMany(8);
     expect((await drift()).state).toBe('steady');
 
+    // The vendor ships a new model behind the same name: slower, and it says so in the responses' model field.
     s.bot.setLatencyMs(400);
+    s.bot.setServedModel('vigil-refbot-2026-11-26');
     const slow = await runMany(12);
     const d = await drift();
     expect(d.state).toBe('drift');
@@ -78,14 +80,20 @@ describe('baselines and drift', () => {
     expect(Math.abs(order.indexOf(ttft.changeRunId) - steady.length)).toBeLessThanOrEqual(3);
     expect(ttft.ratio!).toBeGreaterThan(5);
     expect(ttft.evidence).toMatch(/^\/v1\/evidence\/records\?runId=/);
+    // Lined up with the version change the target reported, at the first slow run.
+    expect(d.baseline.versions).toEqual({ 'openai.model': 'vigil-refbot' });
+    expect(ttft.detail!.versionChange).toMatchObject({ runId: slow[0], before: { 'openai.model': 'vigil-refbot' }, after: { 'openai.model': 'vigil-refbot-2026-11-26' } });
+    expect(Math.abs(ttft.detail!.versionChange!.runsBeforeChange)).toBeLessThanOrEqual(3);
     expect(d.alarms.some((a) => a.detector === 'pass_rate')).toBe(false);
     expect(await s.metric('vigil_drift_alarms', { journey: 'balance-inquiry', region: 'eu-test', detector: 'latency:chat_turn.time_to_first_token' })).toBe(1);
     // One grouped notification per webhook, naming the detector; PagerDuty gets a trigger with a dedup key.
     const firing = await waitFor('the drift notification', async () => received.find((r) => r.path === '/json' && r.body.status === 'firing'));
     expect(firing.body.alarms!.map((a) => a.detector)).toContain('latency:chat_turn.time_to_first_token');
+    expect((firing.body.alarms as Array<{ versionChange?: Record<string, string> }>).find((a) => a.versionChange)?.versionChange).toEqual({ 'openai.model': 'vigil-refbot-2026-11-26' });
     const pd = await waitFor('the PagerDuty trigger', async () => received.find((r) => r.path === '/pd' && r.body.event_action === 'trigger'));
 
     // Accepting the new behaviour is a new baseline version, with who and why; the alarm is cleared.
+    s.bot.setServedModel(null);
     const again = await s.api<{ version: number }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', since: new Date(Date.now() - 3_600_000).toISOString(), by: 'sre@example.com', reason: 'slower model accepted' });
     expect(again.body.version).toBe(2);
     const after = await drift();
@@ -95,4 +103,23 @@ describe('baselines and drift', () => {
     expect(resolved.body.dedup_key).toBe(pd.body.dedup_key);
     expect(received.filter((r) => r.path === '/json').map((r) => r.body.status)).toEqual(['firing', 'resolved']);
   }, 240_000);
+
+  it('takes a marked golden run as the accepted content; refuses one that is not of the series or did not pass', async () => {
+    const [golden] = await runMany(1);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const bad = await s.api<{ code: string; field: string }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', since, goldenRunId: 'no-such-run', by: 'qa@example.com', reason: 'golden' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('goldenRunId');
+    const b = await s.api<{ version: number; runs: number; goldenRunId: string; latency: Record<string, unknown>; content: Record<string, { step: string; reply?: { threshold: number; mostCommon: string } }> }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', since, goldenRunId: golden, by: 'qa@example.com', reason: 'golden answers signed off by compliance' });
+    expect(b.status, JSON.stringify(b.body)).toBe(201);
+    // Too few runs in the minute before for latency: the golden run's content alone, at the margin's threshold.
+    expect(b.body).toMatchObject({ version: 3, runs: 0, goldenRunId: golden, latency: {} });
+    const replies = Object.values(b.body.content).filter((c) => c.reply);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(replies.every((c) => c.reply!.threshold === 0.05)).toBe(true);
+    const detail = await s.waitForRun(golden!);
+    expect(replies.map((c) => c.reply!.mostCommon)).toContain(detail.turns.find((t) => t.bot)!.bot);
+    await runMany(3);
+    expect((await drift()).state).toBe('steady');
+  }, 120_000);
 });

@@ -90,6 +90,15 @@ describe('latency CUSUM (k = 0.5, h = 10 baseline deviations of log latency)', (
     expect(v.changeAt).toBe(53);
   });
 
+  it('does not alarm on a few-ms measure moving by a few ms (LAN RTT 0.5 → 2 ms), but does when it reaches tens of ms', () => {
+    const r = rng(13);
+    const det = new LatencyCusum(latencyBaseline(Array.from({ length: 40 }, () => latency(r, 0.5, 0.3))));
+    for (let i = 0; i < 1000; i++) expect(det.push(latency(r, 2, 0.3)).alarm).toBeNull();
+    let n = 0;
+    while (!det.push(latency(r, 60, 0.3)).alarm) n++;
+    expect(n).toBeLessThan(10);
+  });
+
   it('refuses a baseline too short to estimate', () => {
     expect(() => latencyBaseline([1, 2, 3])).toThrow(/at least 20/);
   });

@@ -15,14 +15,27 @@
  */
 
 export interface Baseline {
-  /** Median of ln(latency ms). */
+  /** Median of ln(max(latency, floor)). */
   center: number;
-  /** 1.4826 × MAD of ln(latency ms), floored so a perfectly steady baseline does not make every jitter a shift. */
+  /**
+   * 1.4826 × MAD of ln(max(latency, floor)), floored so a perfectly steady baseline does not make every jitter a
+   * shift: at least MIN_SPREAD, and at least half of ln(1 + floor / median) — a change of `floor` counts as at
+   * most two deviations.
+   */
   spread: number;
   n: number;
+  /**
+   * Values below this count as this (ms for latencies; MIN_EFFECT_MS by default): on a measure of a few ms (RTT
+   * and jitter on a LAN, a rule-based dialogue step) log latency would magnify scheduler noise into "shifts" no
+   * caller could notice; clamped, 0.5 → 2 ms is no change and 0.5 → 40 ms is two deviations. Absent on
+   * baselines made before it (no clamping).
+   */
+  floor?: number;
 }
 
 export const MIN_SPREAD = 0.01; // 1 % in log space
+/** The smallest latency worth telling apart: below it, changes do not count; 2 × it counts as two deviations. */
+export const MIN_EFFECT_MS = 20;
 const RECENT = 1_000;
 
 function median(xs: number[]): number {
@@ -31,13 +44,14 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** A baseline from accepted latencies (ms); at least 20 values. */
-export function latencyBaseline(valuesMs: number[]): Baseline {
-  const logs = valuesMs.filter((v) => v > 0 && Number.isFinite(v)).map(Math.log);
+/** A baseline from accepted latencies (ms); at least 20 values. `minEffect`: the floor, in the values' unit. */
+export function latencyBaseline(valuesMs: number[], o: { minEffect?: number } = {}): Baseline {
+  const floor = o.minEffect ?? MIN_EFFECT_MS;
+  const logs = valuesMs.filter((v) => v > 0 && Number.isFinite(v)).map((v) => Math.log(Math.max(v, floor)));
   if (logs.length < 20) throw new RangeError(`a latency baseline needs at least 20 positive values, got ${logs.length}`);
   const center = median(logs);
   const mad = median(logs.map((x) => Math.abs(x - center)));
-  return { center, spread: Math.max(MIN_SPREAD, 1.4826 * mad), n: logs.length };
+  return { center, spread: Math.max(MIN_SPREAD, Math.log(1 + floor / Math.exp(center)) / 2, 1.4826 * mad), n: logs.length, floor };
 }
 
 export interface CusumOptions {
@@ -86,7 +100,7 @@ export class LatencyCusum {
   get state(): Readonly<CusumState> { return this.#s; }
 
   push(valueMs: number): LatencyVerdict {
-    const z = (Math.log(Math.max(valueMs, 1e-3)) - this.baseline.center) / this.baseline.spread;
+    const z = (Math.log(Math.max(valueMs, this.baseline.floor ?? 1e-3)) - this.baseline.center) / this.baseline.spread;
     const s = this.#s;
     const i = s.n++;
     s.up = Math.max(0, s.up + z - this.k);

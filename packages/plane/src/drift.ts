@@ -27,7 +27,7 @@ const MIN_TEXTS = 10;
 /** Distinct texts kept per step and field (the most frequent). */
 const MAX_TEXTS = 200;
 /** Run positions each detector remembers, to name the run a change began at (older ones: the oldest kept). */
-const KEEP_RUNS = 2_000;
+const KEEP_RUNS = 500;
 /** Alarms whose change points are this many runs apart count as one event for attribution. */
 const ATTRIBUTION_RUNS = 5;
 /** New-failure alarms per baseline at most (each its own detector). */
@@ -99,6 +99,8 @@ interface Order { runs: Array<{ runId: string; at: number; index: number }>; off
 interface SeriesState {
   baseline: BaselineRow;
   latency: Map<string, LatencyCusum>;
+  /** Audio quality: a CUSUM on ln(4.5 − MOS). */
+  quality: LatencyCusum | null;
   pass: PassRateDetector;
   content: Map<string, ContentState>;
   intents: Map<string, Set<string>>;
@@ -137,12 +139,22 @@ export class DriftService {
     this.#text = new TextComparer(o.embeddings);
   }
 
-  async createBaseline(s: Series, o: { since: Date; until: Date; by: string; reason: string }): Promise<BaselineRow> {
+  /**
+   * A new baseline version from the window's runs (at least MIN_RUNS), or from a marked golden run: its texts
+   * become the accepted content (with the window, if it has enough runs, for latency, pass rate and failures).
+   */
+  async createBaseline(s: Series, o: { since: Date; until: Date; by: string; reason: string; goldenRunId?: string }): Promise<BaselineRow> {
     if (!(o.since < o.until)) throw new VigilError('VIGIL_E_REQUEST_INVALID', 'since must be before until', { field: 'since', fix: 'give the window of runs to accept, e.g. the last 7 days' });
+    let golden: SeriesRun | undefined;
+    if (o.goldenRunId !== undefined) {
+      golden = (await this.#ds.seriesRuns(s, { runId: o.goldenRunId }))[0];
+      if (!golden) throw new VigilError('VIGIL_E_REQUEST_INVALID', `run ${o.goldenRunId} is not a finished run of this journey, target and region`, { field: 'goldenRunId', fix: 'name a finished run of the series (GET /v1/runs?journey&target&region)' });
+      if (golden.verdict !== 'pass') throw new VigilError('VIGIL_E_REQUEST_INVALID', `run ${o.goldenRunId} did not pass (${golden.verdict}); a golden run must`, { field: 'goldenRunId', fix: 'mark a run that passed' });
+    }
     const runs = await this.#ds.seriesRuns(s, { since: o.since, until: o.until });
-    if (runs.length < MIN_RUNS) throw new VigilError('VIGIL_E_REQUEST_INVALID', `the window holds ${runs.length} finished runs of this series; a baseline needs at least ${MIN_RUNS}`, { field: 'since', fix: 'widen the window, or let the schedule run longer first' });
-    const stats = await this.#stats(runs);
-    const row = await this.#ds.addBaseline(s, { since: o.since, until: o.until, runs: runs.length, stats, createdBy: o.by, reason: o.reason });
+    if (runs.length < MIN_RUNS && !golden) throw new VigilError('VIGIL_E_REQUEST_INVALID', `the window holds ${runs.length} finished runs of this series; a baseline needs at least ${MIN_RUNS}`, { field: 'since', fix: 'widen the window, let the schedule run longer first, or mark a golden run (goldenRunId)' });
+    const stats = await this.#stats(runs.length >= MIN_RUNS ? runs : [], golden);
+    const row = await this.#ds.addBaseline(s, { since: o.since, until: o.until, runs: runs.length >= MIN_RUNS ? runs.length : 0, stats, createdBy: o.by, reason: o.reason });
     const old = await this.#states.get(keyOf(s))?.catch(() => null);
     if (old) for (const d of old.alarmed) this.#metrics.driftAlarms.remove({ ...old.labels, detector: d });
     this.#states.delete(keyOf(s));
@@ -159,17 +171,22 @@ export class DriftService {
     return row;
   }
 
-  async #stats(runs: SeriesRun[]): Promise<BaselineStats> {
+  async #stats(runs: SeriesRun[], golden: SeriesRun | undefined): Promise<BaselineStats> {
     const byMetric = new Map<string, number[]>();
     for (const r of runs) for (const [k, v] of Object.entries(r.metrics)) byMetric.set(k, [...(byMetric.get(k) ?? []), v]);
     const stats: BaselineStats = {
-      latency: {}, pass: { passes: runs.filter((r) => r.verdict === 'pass').length, runs: runs.length },
-      content: {}, similarity: this.#text.method, failures: {}, versions: runs.at(-1)?.versions ?? {},
+      // A golden run alone says next to nothing about the pass rate: one pass of one run (Wilson lower bound 0.21).
+      latency: {}, pass: runs.length ? { passes: runs.filter((r) => r.verdict === 'pass').length, runs: runs.length } : { passes: 1, runs: 1 },
+      content: {}, similarity: this.#text.method, failures: {}, versions: golden?.versions ?? runs.at(-1)?.versions ?? {}, quality: {},
+      ...(golden ? { goldenRunId: golden.runId } : {}),
     };
     for (const [k, values] of byMetric) if (values.length >= MIN_RUNS) stats.latency[k] = latencyBaseline(values);
+    // Audio quality as impairment, ln(4.5 − MOS): a drop of 0.2 MOS counts as at most two deviations.
+    const impairments = runs.flatMap((r) => (r.quality ? [Math.max(0.01, 4.5 - r.quality.mos)] : []));
+    if (impairments.length >= MIN_RUNS) stats.quality!.mos = latencyBaseline(impairments, { minEffect: 0.2 });
     for (const r of runs) for (const f of new Set(r.failures)) stats.failures![f] = (stats.failures![f] ?? 0) + 1;
     const steps = new Map<string, { step: string; reply: string[]; heard: string[]; intents: Set<string> }>();
-    for (const r of runs) {
+    for (const r of golden ? [golden] : runs) {
       for (const [k, st] of Object.entries(r.steps)) {
         const acc = steps.get(k) ?? { step: st.name, reply: [], heard: [], intents: new Set<string>() };
         steps.set(k, acc);
@@ -183,8 +200,9 @@ export class DriftService {
       const texts: StepContent['texts'] = { reply: undefined, heard: undefined };
       for (const field of ['reply', 'heard'] as const) {
         const all = acc[field];
-        if (all.length < MIN_TEXTS) continue;
-        const b = contentBaseline(all, this.#text.similarity);
+        if (all.length < (golden ? 1 : MIN_TEXTS)) continue;
+        // A golden run's text is the only accepted one: the threshold is the margin alone.
+        const b = contentBaseline(golden ? Array<string>(5).fill(all[0]!) : all, this.#text.similarity);
         const counts = new Map<string, number>();
         for (const t of all) counts.set(t, (counts.get(t) ?? 0) + 1);
         const values = [...counts].sort((a, b2) => b2[1] - a[1]).slice(0, MAX_TEXTS).map(([text, n]) => ({ text, n }));
@@ -222,6 +240,7 @@ export class DriftService {
         const alarms = await this.#ds.alarms([baseline.id]);
         const st: SeriesState = {
           baseline, latency: new Map(Object.entries(baseline.stats.latency).map(([k, b]) => [k, new LatencyCusum(b)])),
+          quality: baseline.stats.quality?.mos ? new LatencyCusum(baseline.stats.quality.mos) : null,
           pass: new PassRateDetector(baseline.stats.pass.passes, baseline.stats.pass.runs), content: new Map(), intents: new Map(),
           failures: baseline.stats.failures ? new NewFailureDetector(Object.keys(baseline.stats.failures)) : null,
           orders: new Map(), index: 0, lastFinishedAt: baseline.createdAt, atLast: new Set(), versions: baseline.stats.versions ?? {}, versionChanges: [],
@@ -287,6 +306,18 @@ export class DriftService {
           await this.#raise(st, { detector, kind: 'latency', layer: metric.split('.')[0]!, direction: verdict.alarm, change, alarmRunId: r.runId, ratio: verdict.ratio, pValue: null, detail: {} });
         }
       }
+      if (st.quality && r.quality) {
+        const detector = 'quality:mos';
+        const order = this.#fed(st, detector, r, index);
+        const verdict = st.quality.push(Math.max(0.01, 4.5 - r.quality.mos));
+        if (verdict.alarm && !st.alarmed.has(detector)) {
+          const b = st.quality.baseline;
+          await this.#raise(st, {
+            detector, kind: 'quality', layer: 'network', direction: verdict.alarm === 'up' ? 'down' : 'up', change: this.#at(order, verdict.changeAt!), alarmRunId: r.runId, ratio: null, pValue: null,
+            detail: { mos: +r.quality.mos.toFixed(2), baselineMos: +(4.5 - Math.exp(b.center)).toFixed(2), lossPercent: r.quality.lossPercent },
+          });
+        }
+      }
       // What was heard first: an answer that moved because the target heard something else is ASR's doing.
       for (const [detector, c] of [...st.content].sort(([a], [b]) => (a.endsWith('.heard') ? 0 : 1) - (b.endsWith('.heard') ? 0 : 1))) {
         const text = r.steps[c.stepKey]?.[c.field];
@@ -329,8 +360,9 @@ export class DriftService {
 
   async #raise(st: SeriesState, a: { detector: string; kind: DriftAlarmRow['kind']; layer: string | null; direction: string; change: { runId: string; at: number; index: number }; alarmRunId: string; ratio: number | null; pValue: number | null; detail: Record<string, unknown> }): Promise<void> {
     st.alarmed.add(a.detector);
-    // The target version change nearest before the change point (since the baseline), if any.
-    const vc = [...st.versionChanges].reverse().find((v) => v.index <= a.change.index + 1);
+    // The target version change nearest the change point (since the baseline; up to ATTRIBUTION_RUNS after the
+    // estimate, which is itself an estimate), if any.
+    const vc = [...st.versionChanges].reverse().find((v) => v.index <= a.change.index + ATTRIBUTION_RUNS);
     const detail = { ...a.detail, changeIndex: a.change.index, ...(vc ? { versionChange: { runId: vc.runId, at: new Date(vc.at).toISOString(), runsBeforeChange: a.change.index - vc.index, before: vc.before, after: vc.after } } : {}) };
     const row = { baselineId: st.baseline.id, detector: a.detector, kind: a.kind, layer: a.layer, direction: a.direction, changeRunId: a.change.runId, changeAt: new Date(a.change.at), alarmRunId: a.alarmRunId, ratio: a.ratio, pValue: a.pValue, detail };
     if (await this.#ds.addAlarm(row)) {

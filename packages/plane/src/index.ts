@@ -4,3 +4,5 @@ export { buildApp, toErrorBody, type App, type AppDeps } from './app.ts';
 export { Scheduler, nextDue, parseCron, defaultJitterMs } from './scheduler.ts';
 export { PlaneMetrics } from './metrics.ts';
 export { ProbeGrpcServer, PLANE_VERSION } from './grpc.ts';
+export { DriftService, attribute, alarmView, type AlarmView } from './drift.ts';
+export { DriftNotifier, parseWebhooks, type WebhookConfig, type Delivery, type NotifiedAlarm } from './notify.ts';

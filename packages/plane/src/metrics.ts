@@ -43,7 +43,7 @@ export class PlaneMetrics {
     this.publishErrors = new Counter({ name: 'vigil_scheduler_publish_errors_total', help: 'Failed publishes (retried on the next tick).', registers: [r] });
     this.evidenceRecords = new Counter({ name: 'vigil_evidence_records_total', help: 'Terminal run records appended to the evidence log, by outcome and signer (probe or log).', labelNames: ['outcome', 'signer'], registers: [r] });
     this.evidenceRejected = new Counter({ name: 'vigil_evidence_rejected_total', help: 'Probe evidence records the plane refused, by error code.', labelNames: ['code'], registers: [r] });
-    this.driftAlarms = new Gauge({ name: 'vigil_drift_alarms', help: 'Drift detectors in alarm against the current baseline of a journey/target/region (1 per detector: latency:<layer>.<metric> or pass_rate).', labelNames: ['journey', 'target', 'region', 'detector'], registers: [r] });
+    this.driftAlarms = new Gauge({ name: 'vigil_drift_alarms', help: 'Drift detectors in alarm against the current baseline of a journey/target/region (1 per detector: latency:<layer>.<metric>, pass_rate, content:<step>.<reply|heard>, new_failure:<signature>).', labelNames: ['journey', 'target', 'region', 'detector'], registers: [r] });
     this.artifactBytes = new Counter({ name: 'vigil_artifact_bytes_total', help: 'Artifact bytes received from probes and stored encrypted.', registers: [r] });
 
     let snapshot: Promise<FleetSnapshot> | undefined;

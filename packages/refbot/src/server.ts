@@ -35,6 +35,8 @@ export interface RefBot {
   port: number;
   /** Changes the added latency at run time. */
   setLatencyMs(ms: number): void;
+  /** Answers as this model from now on (a vendor updating the model behind an alias); null: the model asked for. */
+  setServedModel(model: string | null): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
   let latencyMs = opts.latencyMs ?? 0;
+  let servedModel: string | null = null;
   const chunkDelayMs = opts.chunkDelayMs ?? 5;
   const after = async (entrance: 'openai' | 'webhook' | 'ws', sessionId: string, message: string, turn: BotTurn): Promise<BotTurn> =>
     (opts.onTurn ? (await opts.onTurn({ entrance, sessionId, message, turn })) ?? turn : turn);
@@ -99,7 +102,7 @@ export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
         await sleep(latencyMs);
         const id = `chatcmpl-${Date.now().toString(36)}`;
         const created = Math.floor(Date.now() / 1000);
-        const model = body.model ?? 'vigil-refbot';
+        const model = servedModel ?? body.model ?? 'vigil-refbot';
         if (!body.stream) {
           return send(res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: turn.text }, finish_reason: 'stop' }], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
         }
@@ -185,6 +188,7 @@ export async function startRefBot(opts: RefBotOptions = {}): Promise<RefBot> {
     url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
     port,
     setLatencyMs(ms: number) { latencyMs = ms; },
+    setServedModel(m: string | null) { servedModel = m; },
     async close() {
       for (const c of wss.clients) c.terminate();
       wss.close();

@@ -1,9 +1,9 @@
--- Drift, second part: content and new-failure-mode alarms, the layer each alarm names and what backs it
+-- Drift, second part: content, new-failure-mode and audio-quality alarms, the layer each alarm names and what backs it
 -- (distance and threshold, the failure signature, the target version change it lines up with); and the
 -- notifications sent for them (alert history: what went to which webhook, when, and whether it was taken).
 
 ALTER TABLE drift_alarms DROP CONSTRAINT drift_alarms_kind_check;
-ALTER TABLE drift_alarms ADD CONSTRAINT drift_alarms_kind_check CHECK (kind IN ('latency', 'pass_rate', 'content', 'new_failure'));
+ALTER TABLE drift_alarms ADD CONSTRAINT drift_alarms_kind_check CHECK (kind IN ('latency', 'pass_rate', 'content', 'new_failure', 'quality'));
 ALTER TABLE drift_alarms ADD COLUMN layer text;
 ALTER TABLE drift_alarms ADD COLUMN detail jsonb;
 

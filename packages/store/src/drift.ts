@@ -25,6 +25,8 @@ export interface SeriesRun {
   failures: string[];
   /** Versions the target reported (from the run's signed record). */
   versions: Record<string, string>;
+  /** Audio quality of the call, when there was one: E-model MOS (1–4.5) and loss. */
+  quality?: { mos: number; lossPercent: number };
 }
 
 const step = (run: SeriesRun, i: unknown) => {
@@ -37,6 +39,7 @@ function readEvent(run: SeriesRun, kind: string, b: Record<string, unknown>, sum
     case 'timing': {
       const t = b.timing as LayerTiming | undefined;
       if (!t) return;
+      if (t.layer === 'call_end' && t.mos > 0) run.quality = { mos: Math.min(run.quality?.mos ?? Infinity, t.mos), lossPercent: Math.max(run.quality?.lossPercent ?? 0, t.lossPercent) };
       for (const m of timingMetrics(t)) {
         const key = `${t.layer}.${m.metric}`;
         const acc = sums.get(key) ?? { sum: 0, n: 0 };
@@ -92,12 +95,13 @@ export class DriftStore {
   }
 
   /** Finished runs of a series, oldest first, with what drift detection reads of them (the attempt that finished). */
-  seriesRuns(s: Series, o: { since?: Date; until?: Date; finishedAfter?: Date } = {}): Promise<SeriesRun[]> {
+  seriesRuns(s: Series, o: { since?: Date; until?: Date; finishedAfter?: Date; runId?: string } = {}): Promise<SeriesRun[]> {
     return this.#q(async () => {
       const where: SQL[] = [eq(runs.journeyId, s.journeyId), eq(runs.targetId, s.targetId), eq(runs.region, s.region), eq(runs.status, 'finished')];
       if (o.since) where.push(gte(runs.finishedAt, o.since));
       if (o.until) where.push(lt(runs.finishedAt, o.until));
       if (o.finishedAfter) where.push(gt(runs.finishedAt, o.finishedAfter));
+      if (o.runId) where.push(eq(runs.id, o.runId));
       const rows = await this.db.select({ id: runs.id, finishedAt: runs.finishedAt, verdict: runs.verdict, kind: runEvents.kind, body: runEvents.body }).from(runs)
         .leftJoin(runEvents, and(eq(runEvents.runId, runs.id), eq(runEvents.attempt, runs.attempt), inArray(runEvents.kind, ['timing', 'transcript', 'assertion', 'step_started', 'step_finished', 'run_finished'])))
         .where(and(...where)).orderBy(asc(runs.finishedAt), asc(runs.id), asc(runEvents.seq));

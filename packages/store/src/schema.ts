@@ -208,9 +208,9 @@ export const baselines = pgTable('baselines', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
-/** Per (layer.metric): centre and spread of ln(ms); pass counts. */
+/** Per (layer.metric): centre and spread of ln(max(ms, floor)); pass counts; and what drift detection reads besides. */
 export interface BaselineStats {
-  latency: Record<string, { center: number; spread: number; n: number }>;
+  latency: Record<string, { center: number; spread: number; n: number; floor?: number }>;
   pass: { passes: number; runs: number };
   /**
    * Per step (by index) and text ("reply": what the bot answered; "heard": what the target's telemetry says it
@@ -224,12 +224,16 @@ export interface BaselineStats {
   failures?: Record<string, number>;
   /** The target versions reported by the window's last run. */
   versions?: Record<string, string>;
+  /** Audio quality: centre and spread of ln(4.5 − MOS) (the impairment), as for latency. */
+  quality?: { mos?: { center: number; spread: number; n: number; floor?: number } };
+  /** The run whose texts are the accepted content (a marked golden run), when one was named. */
+  goldenRunId?: string;
 }
 
 export const driftAlarms = pgTable('drift_alarms', {
   baselineId: text('baseline_id').notNull().references(() => baselines.id),
   detector: text('detector').notNull(),
-  kind: text('kind').$type<'latency' | 'pass_rate' | 'content' | 'new_failure'>().notNull(),
+  kind: text('kind').$type<'latency' | 'pass_rate' | 'content' | 'new_failure' | 'quality'>().notNull(),
   direction: text('direction').notNull(),
   changeRunId: text('change_run_id').references(() => runs.id),
   changeAt: ts('change_at'),

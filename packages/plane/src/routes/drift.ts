@@ -26,13 +26,15 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const baselineJson = (b: BaselineRow, n: Awaited<ReturnType<typeof names>>) => ({
     id: b.id, journey: n.j.get(b.journeyId) ?? b.journeyId, target: n.t.get(b.targetId) ?? b.targetId, region: b.region, version: b.version,
     since: b.since.toISOString(), until: b.until.toISOString(), runs: b.runs, createdBy: b.createdBy, reason: b.reason, createdAt: b.createdAt.toISOString(),
-    latency: Object.fromEntries(Object.entries(b.stats.latency).map(([k, v]) => [k, { medianMs: +Math.exp(v.center).toFixed(2), logSpread: +v.spread.toFixed(4), n: v.n }])),
+    latency: Object.fromEntries(Object.entries(b.stats.latency).map(([k, v]) => [k, { medianMs: +Math.exp(v.center).toFixed(2), logSpread: +v.spread.toFixed(4), n: v.n, floorMs: v.floor ?? null }])),
     pass: b.stats.pass,
     content: Object.fromEntries(Object.entries(b.stats.content ?? {}).map(([k, c]) => [k, {
       step: c.step, intents: c.intents,
       ...Object.fromEntries((['reply', 'heard'] as const).flatMap((f) => { const t = c.texts[f]; return t ? [[f, { threshold: +t.threshold.toFixed(4), spread: +t.spread.toFixed(4), distinct: t.values.length, mostCommon: t.values[0]?.text ?? null }]] : []; })),
     }])),
     similarity: b.stats.similarity ?? null,
+    goldenRunId: b.stats.goldenRunId ?? null,
+    quality: b.stats.quality?.mos ? { medianMos: +(4.5 - Math.exp(b.stats.quality.mos.center)).toFixed(2), n: b.stats.quality.mos.n } : null,
     failures: b.stats.failures ?? {},
     versions: b.stats.versions ?? {},
   });
@@ -43,6 +45,7 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({
         journey: Ref, target: Ref, region: Type.String(), since: Type.Optional(Type.String({ format: 'date-time' })), until: Type.Optional(Type.String({ format: 'date-time' })),
         by: Type.String({ minLength: 1, maxLength: 200, description: 'who accepts it' }), reason: Type.String({ minLength: 1, maxLength: 1000, description: 'why' }),
+        goldenRunId: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a finished, passing run of the series whose texts become the accepted content' })),
       }, { additionalProperties: false }),
       response: { 201: Type.Unknown(), ...errorResponses },
     },
@@ -51,7 +54,7 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const s = await series(b);
     const until = b.until ? new Date(b.until) : new Date();
     const since = b.since ? new Date(b.since) : new Date(until.getTime() - 7 * DAY_MS);
-    const row = await drift.createBaseline({ journeyId: s.journeyId, targetId: s.targetId, region: s.region }, { since, until, by: b.by, reason: b.reason });
+    const row = await drift.createBaseline({ journeyId: s.journeyId, targetId: s.targetId, region: s.region }, { since, until, by: b.by, reason: b.reason, ...(b.goldenRunId ? { goldenRunId: b.goldenRunId } : {}) });
     return reply.status(201).send(baselineJson(row, await names()));
   });
 
