@@ -2,7 +2,8 @@
  * Latency drift: a two-sided CUSUM (Page 1954) on log latency, standardised by a baseline's robust centre and
  * spread (median, 1.4826 × MAD). Log latency because latencies are skewed and a slowdown multiplies them.
  *
- * Defaults k = 0.5, h = 10 (in baseline standard deviations). With the spread known, Siegmund's approximation
+ * Defaults k = 0.5, h = 10 (in baseline standard deviations; the spread is floored for practical significance,
+ * see Baseline.spread). With the spread known, Siegmund's approximation
  * puts the average run length to a false alarm near 70,000 runs per direction; a baseline of 100 runs is an
  * estimate, which costs more: measured on generated log-normal series (`drift.test.ts`), fewer than 0.5 false
  * alarms per 1,000 steady runs (0.34 measured); a step of two baseline deviations found after a median of
@@ -18,24 +19,26 @@ export interface Baseline {
   /** Median of ln(max(latency, floor)). */
   center: number;
   /**
-   * 1.4826 × MAD of ln(max(latency, floor)), floored so a perfectly steady baseline does not make every jitter a
-   * shift: at least MIN_SPREAD, and at least half of ln(1 + floor / median) — a change of `floor` counts as at
-   * most two deviations.
+   * 1.4826 × MAD of ln(max(latency, floor)), at least MIN_SPREAD and at least 2·ln(1 + max(floor / median,
+   * MIN_RELATIVE)): practical significance — a change smaller than `floor` (20 ms) or than 5 % sits at the
+   * CUSUM's allowance (k = 0.5 deviations) and never accumulates, so a short baseline's small spread cannot turn
+   * a few ms of scheduler noise into an alarm; four times that change counts as about two deviations.
    */
   spread: number;
   n: number;
   /**
    * Values below this count as this (ms for latencies; MIN_EFFECT_MS by default): on a measure of a few ms (RTT
-   * and jitter on a LAN, a rule-based dialogue step) log latency would magnify scheduler noise into "shifts" no
-   * caller could notice; clamped, 0.5 → 2 ms is no change and 0.5 → 40 ms is two deviations. Absent on
-   * baselines made before it (no clamping).
+   * and jitter on a LAN, a rule-based dialogue step) log latency would magnify noise into "shifts" no caller
+   * could notice. Absent on baselines made before it (no clamping).
    */
   floor?: number;
 }
 
 export const MIN_SPREAD = 0.01; // 1 % in log space
-/** The smallest latency worth telling apart: below it, changes do not count; 2 × it counts as two deviations. */
+/** Changes smaller than this (ms) are not worth an alarm, whatever the baseline's spread. */
 export const MIN_EFFECT_MS = 20;
+/** Nor are changes smaller than this fraction. */
+export const MIN_RELATIVE = 0.05;
 const RECENT = 1_000;
 
 function median(xs: number[]): number {
@@ -45,13 +48,14 @@ function median(xs: number[]): number {
 }
 
 /** A baseline from accepted latencies (ms); at least 20 values. `minEffect`: the floor, in the values' unit. */
-export function latencyBaseline(valuesMs: number[], o: { minEffect?: number } = {}): Baseline {
+export function latencyBaseline(valuesMs: number[], o: { minEffect?: number; minRelative?: number } = {}): Baseline {
   const floor = o.minEffect ?? MIN_EFFECT_MS;
   const logs = valuesMs.filter((v) => v > 0 && Number.isFinite(v)).map((v) => Math.log(Math.max(v, floor)));
   if (logs.length < 20) throw new RangeError(`a latency baseline needs at least 20 positive values, got ${logs.length}`);
   const center = median(logs);
   const mad = median(logs.map((x) => Math.abs(x - center)));
-  return { center, spread: Math.max(MIN_SPREAD, Math.log(1 + floor / Math.exp(center)) / 2, 1.4826 * mad), n: logs.length, floor };
+  const practical = 2 * Math.log(1 + Math.max(floor / Math.exp(center), o.minRelative ?? MIN_RELATIVE));
+  return { center, spread: Math.max(MIN_SPREAD, practical, 1.4826 * mad), n: logs.length, floor };
 }
 
 export interface CusumOptions {
@@ -59,6 +63,11 @@ export interface CusumOptions {
   k?: number;
   /** Decision threshold, in baseline deviations. @default 10 */
   h?: number;
+  /**
+   * Each observation moves the statistic by at most this many deviations (a winsorised CUSUM): one slow call —
+   * recognisers and GC have heavy tails — cannot carry the statistic to h alone; three in a row can. @default 4
+   */
+  clip?: number;
 }
 
 export interface CusumState {
@@ -84,6 +93,7 @@ export class LatencyCusum {
   readonly baseline: Baseline;
   readonly k: number;
   readonly h: number;
+  readonly clip: number;
   #s: CusumState = { up: 0, down: 0, upZeroAt: -1, downZeroAt: -1, n: 0 };
   /** Sum and count of z since each side was last zero (the ratio since the change), so memory stays constant. */
   #upSum = { sum: 0, n: 0 };
@@ -94,6 +104,7 @@ export class LatencyCusum {
   constructor(baseline: Baseline, o: CusumOptions = {}) {
     this.baseline = baseline;
     this.k = o.k ?? 0.5;
+    this.clip = o.clip ?? 4;
     this.h = o.h ?? 10;
   }
 
@@ -103,8 +114,9 @@ export class LatencyCusum {
     const z = (Math.log(Math.max(valueMs, this.baseline.floor ?? 1e-3)) - this.baseline.center) / this.baseline.spread;
     const s = this.#s;
     const i = s.n++;
-    s.up = Math.max(0, s.up + z - this.k);
-    s.down = Math.max(0, s.down - z - this.k);
+    const zc = Math.max(-this.clip, Math.min(this.clip, z));
+    s.up = Math.max(0, s.up + zc - this.k);
+    s.down = Math.max(0, s.down - zc - this.k);
     this.#recent.push(z);
     if (this.#recent.length > RECENT) this.#recent.shift();
     if (s.up === 0) { s.upZeroAt = i; this.#upSum = { sum: 0, n: 0 }; } else { this.#upSum.sum += z; this.#upSum.n++; }

@@ -181,9 +181,9 @@ export class DriftService {
       ...(golden ? { goldenRunId: golden.runId } : {}),
     };
     for (const [k, values] of byMetric) if (values.length >= MIN_RUNS) stats.latency[k] = latencyBaseline(values);
-    // Audio quality as impairment, ln(4.5 − MOS): a drop of 0.2 MOS counts as at most two deviations.
+    // Audio quality as impairment, ln(4.5 − MOS), impairments under 0.05 counting as 0.05.
     const impairments = runs.flatMap((r) => (r.quality ? [Math.max(0.01, 4.5 - r.quality.mos)] : []));
-    if (impairments.length >= MIN_RUNS) stats.quality!.mos = latencyBaseline(impairments, { minEffect: 0.2 });
+    if (impairments.length >= MIN_RUNS) stats.quality!.mos = latencyBaseline(impairments, { minEffect: 0.05 });
     for (const r of runs) for (const f of new Set(r.failures)) stats.failures![f] = (stats.failures![f] ?? 0) + 1;
     const steps = new Map<string, { step: string; reply: string[]; heard: string[]; intents: Set<string> }>();
     for (const r of golden ? [golden] : runs) {
