@@ -16,7 +16,7 @@ import { startStack, type Stack } from '../support/stack.ts';
 const READY = existsSync('/usr/bin/flite') && existsSync('/usr/bin/pocketsphinx_batch');
 const NORMAL_LLM = { botDelayMs: { min: 150, max: 250 } };
 /** Documented detection budgets (README, "Drift detection"): runs after the fault is switched on. */
-const WITHIN = { llmLatency: 4, policy: 6, asr: 6 };
+const WITHIN = { llmLatency: 5, policy: 6, asr: 6 };
 
 type Alarm = { detector: string; kind: string; layer: string | null; changeRunId: string | null; alarmRunId: string; ratio: number | null; detail: Record<string, unknown> | null };
 type Drift = { series: Array<{ state: string; firstMoved: string | null; attribution: { layer: string; detector: string } | null; alarms: Alarm[]; baseline: { version: number; content: Record<string, { step: string; reply?: { threshold: number }; heard?: { threshold: number } }>; latency: Record<string, { medianMs: number }> } }> };

@@ -87,7 +87,8 @@ describe('baselines and drift', () => {
     expect(d.alarms.some((a) => a.detector === 'pass_rate')).toBe(false);
     expect(await s.metric('vigil_drift_alarms', { journey: 'balance-inquiry', region: 'eu-test', detector: 'latency:chat_turn.time_to_first_token' })).toBe(1);
     // One grouped notification per webhook, naming the detector; PagerDuty gets a trigger with a dedup key.
-    const firing = await waitFor('the drift notification', async () => received.find((r) => r.path === '/json' && r.body.status === 'firing'));
+    // Alarms of other detectors (time to full reply) may have gone out in an earlier group.
+    const firing = await waitFor('the drift notification', async () => received.find((r) => r.path === '/json' && r.body.status === 'firing' && r.body.alarms!.some((a) => a.detector === 'latency:chat_turn.time_to_first_token')));
     expect(firing.body.alarms!.map((a) => a.detector)).toContain('latency:chat_turn.time_to_first_token');
     expect((firing.body.alarms as Array<{ versionChange?: Record<string, string> }>).find((a) => a.versionChange)?.versionChange).toEqual({ 'openai.model': 'vigil-refbot-2026-11-26' });
     const pd = await waitFor('the PagerDuty trigger', async () => received.find((r) => r.path === '/pd' && r.body.event_action === 'trigger'));
@@ -101,18 +102,20 @@ describe('baselines and drift', () => {
     expect(await s.metric('vigil_drift_alarms', { detector: 'latency:chat_turn.time_to_first_token' })).toBeUndefined();
     const resolved = await waitFor('the resolve', async () => received.find((r) => r.path === '/pd' && r.body.event_action === 'resolve'));
     expect(resolved.body.dedup_key).toBe(pd.body.dedup_key);
-    expect(received.filter((r) => r.path === '/json').map((r) => r.body.status)).toEqual(['firing', 'resolved']);
+    const statuses = received.filter((r) => r.path === '/json').map((r) => r.body.status);
+    expect(statuses.at(-1)).toBe('resolved');
+    expect(statuses.slice(0, -1).every((x) => x === 'firing')).toBe(true);
   }, 240_000);
 
   it('takes a marked golden run as the accepted content; refuses one that is not of the series or did not pass', async () => {
+    const since = new Date(Date.now() - 1).toISOString();
     const [golden] = await runMany(1);
-    const since = new Date(Date.now() - 60_000).toISOString();
     const bad = await s.api<{ code: string; field: string }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', since, goldenRunId: 'no-such-run', by: 'qa@example.com', reason: 'golden' });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('goldenRunId');
     const b = await s.api<{ version: number; runs: number; goldenRunId: string; latency: Record<string, unknown>; content: Record<string, { step: string; reply?: { threshold: number; mostCommon: string } }> }>('POST', '/v1/baselines', { journey: 'balance-inquiry', target: 'refbot-openai', region: 'eu-test', since, goldenRunId: golden, by: 'qa@example.com', reason: 'golden answers signed off by compliance' });
     expect(b.status, JSON.stringify(b.body)).toBe(201);
-    // Too few runs in the minute before for latency: the golden run's content alone, at the margin's threshold.
+    // One run in the window, too few for latency: the golden run's content alone, at the margin's threshold.
     expect(b.body).toMatchObject({ version: 3, runs: 0, goldenRunId: golden, latency: {} });
     const replies = Object.values(b.body.content).filter((c) => c.reply);
     expect(replies.length).toBeGreaterThan(0);

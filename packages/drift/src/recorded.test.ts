@@ -78,7 +78,8 @@ describe('drift detectors on a recorded series of real calls to the reference co
     expect([...d.content.keys()].some((k) => k.endsWith('.heard'))).toBe(true);
   });
 
-  it('raises no alarm over 20,000 steady calls drawn from calls the baseline never saw', () => {
+  // Documented per detector: < 0.5 false alarms per 1,000 steady runs; a series runs a dozen detectors.
+  it('stays under 0.5 false alarms per 1,000 steady calls per detector, and 1 per 1,000 for the whole series, over 20,000 calls the baseline never saw', () => {
     const r = rng(1);
     const raised = new Map<string, number>();
     const trials = 20;
@@ -86,12 +87,14 @@ describe('drift detectors on a recorded series of real calls to the reference co
       const d = detectors(base);
       for (let i = 0; i < 1000; i++) for (const a of d.push(steady[Math.floor(r() * steady.length)]!)) raised.set(a, (raised.get(a) ?? 0) + 1);
     }
-    console.log(`recorded steady calls: ${[...raised.values()].reduce((a, b) => a + b, 0)} alarms in ${trials * 1000} calls${raised.size ? ` (${[...raised].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
-    expect(Object.fromEntries(raised)).toEqual({});
+    const total = [...raised.values()].reduce((a, b) => a + b, 0);
+    console.log(`recorded steady calls: ${total} alarms in ${trials * 1000} calls = ${((1000 * total) / (trials * 1000)).toFixed(2)} per 1,000 for the series${raised.size ? ` (${[...raised].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+    for (const [k, v] of raised) expect((1000 * v) / (trials * 1000), k).toBeLessThan(0.5);
+    expect((1000 * total) / (trials * 1000)).toBeLessThan(1);
   });
 
   it.each([
-    ['llm_latency', 'latency:llm.total', 4],
+    ['llm_latency', 'latency:llm.total', 5],
     ['policy_drift', 'content:2.reply', 6],
     ['asr_noise', 'content:2.heard', 6],
   ] as const)('%s: %s alarms within %d calls of the fault (200 draws after 30 steady calls)', (p, detector, within) => {
