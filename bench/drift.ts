@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   let n = 0;
 
   /** Writes `count` finished runs of the series, a minute apart. */
+  let slow = 1;
   const write = async (count: number): Promise<string[]> => {
     const ids: string[] = [];
     for (let done = 0; done < count; done += 100) {
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
         const at = new Date(clockMs);
         const i = n++;
         runRows.push({ id, journeyId: journey.id, journeyVersionId: version.id, targetId: target.id, region: 'bench', status: 'finished', verdict: 'pass', request: {}, scheduledAt: at, notBefore: at, startedAt: at, finishedAt: at, probeId: 'p', attempt: 1, durationMs: 900 });
-        const ttft = 300 * Math.exp(0.15 * Math.sin(i * 12.9898) * 1.7);
+        const ttft = slow * 300 * Math.exp(0.15 * Math.sin(i * 12.9898) * 1.7);
         const bodies = [
           { kind: 'step_started', stepIndex: 0, stepKind: 'say', name: 'say "what are the fees"' },
           { kind: 'transcript', stepIndex: 0, speaker: 'caller', text: 'what are the fees' },
@@ -74,11 +75,13 @@ async function main(): Promise<void> {
   const service = () => new DriftService(ds, store, metrics, log);
   let t0 = performance.now();
   const drift = service();
-  await drift.createBaseline(series, { since: from, until: new Date(clockMs + 1), by: 'bench', reason: 'bench' });
+  const baseline = await drift.createBaseline(series, { since: from, until: new Date(clockMs + 1), by: 'bench', reason: 'bench' });
   const baselineS = (performance.now() - t0) / 1000;
+  if (baseline.runs !== WINDOW) throw new Error(`the baseline took ${baseline.runs} runs, not ${WINDOW}`);
   // The baseline's created_at is now; runs written from here on finish after it.
   clockMs = Date.now() + 1000;
-  const pending = await write(REPLAY);
+  // The last 50 runs before the restart are twice as slow: the replay must find it (proof it fed every run).
+  const pending = [...await write(REPLAY - 50), ...await (async () => { slow = 2; return write(50); })()];
 
   // Replay: a fresh service (as after a restart) meets the series' next run and catches up on all before it.
   t0 = performance.now();
@@ -86,6 +89,8 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 50));
   await drift.idle();
   const replayS = (performance.now() - t0) / 1000;
+  const alarms = await ds.alarms([baseline.id]);
+  if (!alarms.some((a) => a.detector === 'latency:chat_turn.time_to_first_token')) throw new Error('the replay raised no alarm for the slowdown: it did not feed the runs');
 
   // Steady state: one run at a time.
   const steadyIds = await write(STEADY);
@@ -105,7 +110,7 @@ async function main(): Promise<void> {
 
   console.log(`drift: baseline over ${WINDOW} runs in ${baselineS.toFixed(2)} s`);
   console.log(`drift: steady state ${perRunMs.toFixed(1)} ms per finished run (${STEADY} runs, one at a time, including the store reads)`);
-  console.log(`drift: replay after a restart, ${REPLAY} runs since the baseline: ${replayS.toFixed(2)} s (${((1000 * replayS) / REPLAY).toFixed(2)} s per 1,000); ${REPLAY + STEADY} runs: ${replay2S.toFixed(2)} s`);
+  console.log(`drift: replay after a restart, ${REPLAY} runs since the baseline: ${replayS.toFixed(2)} s (${((1000 * replayS) / REPLAY).toFixed(2)} s per 1,000; it found the slowdown of the last 50: ${alarms.map((a) => a.detector).join(', ')}); ${REPLAY + STEADY} runs: ${replay2S.toFixed(2)} s`);
   console.log(`drift: RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
   await database.close();
   await tdb.drop();
