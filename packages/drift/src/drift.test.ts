@@ -4,25 +4,15 @@
  * against the figure documented in the README. The printed lines are the measured figures.
  */
 import { describe, expect, it } from 'vitest';
+import { quantile, rng } from './seeded.ts';
 import { lexicalSimilarity } from '@vigil/judge';
 import { ContentDetector, LatencyCusum, LayerAttribution, NewFailureDetector, PassRateDetector, binomialCdf, contentBaseline, contentDistance, latencyBaseline } from './index.ts';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normal(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
 /** Log-normal latencies: median `medianMs`, log-sd `sigma`. */
 const latency = (r: () => number, medianMs: number, sigma: number) => medianMs * Math.exp(sigma * normal(r));
-const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
 
 describe('latency CUSUM (k = 0.5, h = 10 baseline deviations of log latency)', () => {
   it('raises under 0.5 false alarms per 1,000 steady runs (baselines of 100 runs)', () => {

@@ -9,23 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { lexicalSimilarity } from '@vigil/judge';
 import { describe, expect, it } from 'vitest';
+import { quantile, rng } from './seeded.ts';
 import { ContentDetector, LatencyCusum, NewFailureDetector, PassRateDetector, contentBaseline, contentDistance, latencyBaseline } from './index.ts';
 
 interface RecordedRun { phase: string; verdict: string; metrics: Record<string, number>; steps: Record<string, { name: string; reply?: string; heard?: string; intent?: string }>; failures: string[] }
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/refcc-voice-fees.json', import.meta.url), 'utf8')) as { runs: RecordedRun[] };
 const phase = (p: string) => fixture.runs.filter((r) => r.phase === p);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
 
 /** Every detector the plane runs on a series, built from the baseline calls. */
 function detectors(base: RecordedRun[]) {

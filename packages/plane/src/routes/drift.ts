@@ -19,6 +19,13 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!REGION_PATTERN.test(q.region)) throw new VigilError('VIGIL_E_REQUEST_INVALID', `region "${q.region}" is not valid`, { field: 'region', fix: 'lowercase letters, digits and "-"' });
     return { journeyId: j.id, targetId: t.id, region: q.region, journeyName: j.name, targetName: t.name };
   };
+  const SeriesQuery = Type.Object({ journey: Type.Optional(Ref), target: Type.Optional(Ref), region: Type.Optional(Type.String()) }, { additionalProperties: false });
+  /** Baselines (all versions, newest first per series) matching a journey/target/region filter. */
+  const baselinesFor = async (q: { journey?: string; target?: string; region?: string }) => {
+    const journeyId = q.journey ? (await store.getJourney(q.journey))?.id ?? '-' : undefined;
+    const targetId = q.target ? (await store.getTarget(q.target))?.id ?? '-' : undefined;
+    return driftStore.listBaselines({ journeyId, targetId, region: q.region });
+  };
   const names = async () => {
     const [js, ts] = await Promise.all([store.listJourneys(), store.listTargets()]);
     return { j: new Map(js.map((x) => [x.id, x.name])), t: new Map(ts.map((x) => [x.id, x.name])) };
@@ -59,27 +66,21 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/baselines', {
-    schema: { tags: ['drift'], summary: 'Baselines, newest version first per series', querystring: Type.Object({ journey: Type.Optional(Ref), target: Type.Optional(Ref), region: Type.Optional(Type.String()) }, { additionalProperties: false }), response: { 200: Type.Unknown(), ...errorResponses } },
+    schema: { tags: ['drift'], summary: 'Baselines, newest version first per series', querystring: SeriesQuery, response: { 200: Type.Unknown(), ...errorResponses } },
   }, async (req) => {
-    const q = req.query;
-    const journeyId = q.journey ? (await store.getJourney(q.journey))?.id ?? '-' : undefined;
-    const targetId = q.target ? (await store.getTarget(q.target))?.id ?? '-' : undefined;
     const n = await names();
-    return { baselines: (await driftStore.listBaselines({ journeyId, targetId, region: q.region })).map((b) => baselineJson(b, n)) };
+    return { baselines: (await baselinesFor(req.query)).map((b) => baselineJson(b, n)) };
   });
 
   app.get('/drift', {
     schema: {
       tags: ['drift'], summary: 'Drift state per series against its current baseline: detectors in alarm, the layer that moved first, when, by how much',
-      querystring: Type.Object({ journey: Type.Optional(Ref), target: Type.Optional(Ref), region: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      querystring: SeriesQuery,
       response: { 200: Type.Unknown(), ...errorResponses },
     },
   }, async (req) => {
     await drift.idle();
-    const q = req.query;
-    const journeyId = q.journey ? (await store.getJourney(q.journey))?.id ?? '-' : undefined;
-    const targetId = q.target ? (await store.getTarget(q.target))?.id ?? '-' : undefined;
-    const all = await driftStore.listBaselines({ journeyId, targetId, region: q.region });
+    const all = await baselinesFor(req.query);
     const current = new Map<string, BaselineRow>();
     for (const b of all) { const k = `${b.journeyId}|${b.targetId}|${b.region}`; if (!current.has(k)) current.set(k, b); }
     const alarms = await driftStore.alarms([...current.values()].map((b) => b.id));
@@ -96,15 +97,12 @@ export const driftRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/drift/history', {
     schema: {
       tags: ['drift'], summary: 'Alert history per series: every baseline version (who, why, when superseded), the alarms raised against it with when they were resolved, and each notification sent (webhook, delivered or not)',
-      querystring: Type.Object({ journey: Type.Optional(Ref), target: Type.Optional(Ref), region: Type.Optional(Type.String()) }, { additionalProperties: false }),
+      querystring: SeriesQuery,
       response: { 200: Type.Unknown(), ...errorResponses },
     },
   }, async (req) => {
     await drift.idle();
-    const q = req.query;
-    const journeyId = q.journey ? (await store.getJourney(q.journey))?.id ?? '-' : undefined;
-    const targetId = q.target ? (await store.getTarget(q.target))?.id ?? '-' : undefined;
-    const all = await driftStore.listBaselines({ journeyId, targetId, region: q.region });
+    const all = await baselinesFor(req.query);
     const ids = all.map((b) => b.id);
     const [alarms, notes] = await Promise.all([driftStore.alarms(ids), driftStore.notifications(ids)]);
     const n = await names();
