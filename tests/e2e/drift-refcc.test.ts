@@ -1,6 +1,6 @@
 /**
  * Continuous assurance against the reference contact center, over real SIP calls: the probe calls its voice bot
- * (flite speaking, pocketsphinx listening on both sides), asks about fees, and fetches the bot's turn telemetry
+ * (flite speaking, pocketsphinx listening on both sides; three calls at a time), asks about fees, and fetches the bot's turn telemetry
  * (what it heard, its intent, ASR/dialogue/TTS ms). 20 runs become the baseline, a steady window raises nothing;
  * then each fault switch in turn — extra LLM latency, policy drift, ASR degradation — must raise the right alarm,
  * naming the right layer, within the documented number of runs (the README's drift table), and re-baselining on
@@ -15,6 +15,8 @@ import { startStack, type Stack } from '../support/stack.ts';
 
 const READY = existsSync('/usr/bin/flite') && existsSync('/usr/bin/pocketsphinx_batch');
 const NORMAL_LLM = { botDelayMs: { min: 150, max: 250 } };
+/** Calls in flight at once, baseline and faults alike (the same load throughout). */
+const CONCURRENCY = 3;
 /** Documented detection budgets (README, "Drift detection"): runs after the fault is switched on. */
 const WITHIN = { llmLatency: 5, policy: 6, asr: 6 };
 
@@ -41,7 +43,7 @@ describe.skipIf(!READY)(`drift on the reference contact center${READY ? '' : ' (
   beforeAll(async () => {
     cc = await startContactCenter({});
     ccApi = await serveApi(cc);
-    s = await startStack({ probeMaxConcurrency: 2 });
+    s = await startStack({ probeMaxConcurrency: CONCURRENCY });
     await s.spawnProbe('probe-drift-cc', 'eu-test');
     const t = await s.api('POST', '/v1/targets', {
       name: 'refcc-bot', channel: 'voice.sip', endpoint: cc.botUri,
@@ -70,26 +72,28 @@ describe.skipIf(!READY)(`drift on the reference contact center${READY ? '' : ' (
   });
 
   const faults = async (f: Faults) => expect((await fetch(`${ccApi.url}/v1/faults`, { method: 'PUT', body: JSON.stringify({ ...NORMAL_LLM, ...f }) })).status).toBe(200);
-  /** Queues n runs two at a time (the probe's concurrency) and waits for them; returns ids in finish order. */
+  /** Queues n runs CONCURRENCY at a time (the probe's concurrency) and waits for them; returns ids in finish order. */
   const runMany = async (n: number) => {
     const ids: string[] = [];
-    for (let i = 0; i < n; i += 2) {
-      const batch = await Promise.all(Array.from({ length: Math.min(2, n - i) }, async () => (await s.api<{ id: string }>('POST', '/v1/runs', { ...series })).body.id));
+    for (let i = 0; i < n; i += CONCURRENCY) {
+      const batch = await Promise.all(Array.from({ length: Math.min(CONCURRENCY, n - i) }, async () => (await s.api<{ id: string }>('POST', '/v1/runs', { ...series })).body.id));
       for (const id of batch) phases.set(id, phase);
       const done = await Promise.all(batch.map((id) => s.waitForRun(id, 120_000)));
-      ids.push(...done.map((d) => d.run.id));
+      // In the order they finished, the order the detectors saw them.
+      const at = (d: (typeof done)[number]) => Date.parse((d.run as { finishedAt?: string }).finishedAt ?? '') || 0;
+      ids.push(...[...done].sort((a, b) => at(a) - at(b)).map((d) => d.run.id));
     }
     return ids;
   };
   const drift = async () => (await s.api<Drift>('GET', `/v1/drift?journey=${series.journey}`)).body.series[0]!;
   /**
-   * Runs two at a time (as the baseline did) until the drift state shows the alarm, at most `max` runs; returns
+   * Runs CONCURRENCY at a time (as the baseline did) until the drift state shows the alarm, at most `max` runs; returns
    * the position, among the runs since the fault was switched on, of the run that raised it.
    */
   const runUntilAlarm = async (max: number, found: (d: Drift['series'][0]) => Alarm | undefined) => {
     const ids: string[] = [];
     while (ids.length < max) {
-      ids.push(...await runMany(2));
+      ids.push(...await runMany(CONCURRENCY));
       const a = found(await drift());
       if (a) return ids.indexOf(a.alarmRunId) + 1;
     }
