@@ -114,6 +114,7 @@ describe.skipIf(!READY)(`drift on the reference contact center${READY ? '' : ' (
     expect(detail.events.some((e) => e.kind === 'timing' && (e.body.timing as { layer: string }).layer === 'llm')).toBe(true);
     expect(detail.events.find((e) => e.kind === 'transcript' && (e.body.structured as { source?: string } | undefined)?.source === 'target-telemetry')?.body)
       .toMatchObject({ speaker: 'caller', structured: { heard: 'what are the fees', intent: 'fees', wordErrorRate: 0 } });
+    expect(detail.turns.find((t) => t.stepIndex === 2)).toMatchObject({ caller: 'what are the fees' }); // not the [HEARD] line
     const b = await s.api<Drift['series'][0]['baseline']>('POST', '/v1/baselines', { ...series, ...window, by: 'qa@example.com', reason: 'accepted at launch' });
     expect(b.status, JSON.stringify(b.body)).toBe(201);
     expect(b.body.latency['llm.total']!.medianMs).toBeGreaterThan(140);

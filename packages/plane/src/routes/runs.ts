@@ -40,7 +40,8 @@ export function turnsOf(events: RunEventRow[]) {
   };
   for (const e of events) {
     const b = e.body as RunEventBody;
-    if (b.kind === 'transcript') get(b.stepIndex)[b.speaker] = b.text;
+    // What the target's telemetry says it heard is not a turn of the conversation (it is in the events).
+    if (b.kind === 'transcript' && (b.structured as { source?: string } | undefined)?.source !== 'target-telemetry') get(b.stepIndex)[b.speaker] = b.text;
     if (b.kind === 'timing' && b.timing.layer === 'chat_turn') {
       const t = get(b.stepIndex);
       t.timeToFirstTokenMs = b.timing.timeToFirstTokenMs;
