@@ -35,7 +35,7 @@ const MAX_NEW_FAILURE_ALARMS = 20;
 
 /** Pipeline order: a change upstream moves what is downstream of it. */
 const LAYER_ORDER = ['call_setup', 'network', 'asr', 'intent', 'llm', 'tts', 'handoff', 'voice_turn', 'chat_turn', 'call_end'];
-const rank = (layer: string | null) => { const i = layer ? LAYER_ORDER.indexOf(layer) : -1; return i < 0 ? LAYER_ORDER.length : i; };
+export const rank = (layer: string | null) => { const i = layer ? LAYER_ORDER.indexOf(layer) : -1; return i < 0 ? LAYER_ORDER.length : i; };
 
 export interface AlarmView {
   detector: string; kind: string; layer: string | null; direction: string; changeRunId: string | null; changeAt: string | null; changeIndex: number | null;

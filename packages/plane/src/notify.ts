@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { VigilError } from '@vigil/errors';
+import { rank } from './drift.ts';
 
 export type WebhookKind = 'json' | 'slack' | 'teams' | 'pagerduty';
 export interface WebhookConfig { kind: WebhookKind; url: string; /** PagerDuty integration (routing) key. */ routingKey?: string }
@@ -142,12 +143,9 @@ export class DriftNotifier {
   }
 }
 
-const PIPELINE = ['call_setup', 'network', 'asr', 'intent', 'llm', 'tts', 'handoff', 'voice_turn', 'chat_turn', 'call_end'];
 /** The furthest-upstream layer the alarms name (the API's attribution also weighs change points). */
 function upstreamLayer(alarms: NotifiedAlarm[]): string | null {
-  const layers = alarms.map((a) => a.layer).filter((l): l is string => !!l);
-  const r = (l: string) => { const i = PIPELINE.indexOf(l); return i < 0 ? PIPELINE.length : i; };
-  return layers.sort((a, b) => r(a) - r(b))[0] ?? null;
+  return alarms.map((a) => a.layer).filter((l): l is string => !!l).sort((a, b) => rank(a) - rank(b))[0] ?? null;
 }
 
 const seriesKey = (l: SeriesLabels) => `${l.journey}\u0000${l.target}\u0000${l.region}`;
