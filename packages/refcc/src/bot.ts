@@ -44,6 +44,29 @@ export interface BotOptions {
 }
 
 const wallMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * The greeting is a static prompt: rendered once per synthesizer and sample rate, as production bots pre-render
+ * theirs, so the first audio a caller hears does not wait on a TTS process (and on how busy the host is). Replies
+ * are still synthesized per turn. A failed rendering is not kept.
+ */
+const staticPrompts = new WeakMap<Synthesizer, Map<string, Promise<PcmAudio>>>();
+/** Renders the greeting ahead of the first call (the contact center does this at start, for 8 kHz lines). */
+export async function prerenderGreeting(tts: Synthesizer, sampleRate: number): Promise<void> {
+  await staticPrompt(tts, BOT_GREETING, sampleRate);
+}
+function staticPrompt(tts: Synthesizer, text: string, sampleRate: number): Promise<PcmAudio> {
+  let byKey = staticPrompts.get(tts);
+  if (!byKey) staticPrompts.set(tts, (byKey = new Map()));
+  const key = `${sampleRate}:${text}`;
+  let audio = byKey.get(key);
+  if (!audio) {
+    audio = tts.synthesize(text, { sampleRate });
+    byKey.set(key, audio);
+    audio.catch(() => byKey.delete(key));
+  }
+  return audio;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Speech heard on the call after local time `fromMs`, as local-time segments. */
@@ -116,7 +139,7 @@ export function runBot(call: IncomingCall, o: BotOptions): void {
   };
 
   void (async () => {
-    await speak(BOT_GREETING, await o.tts.synthesize(BOT_GREETING, { sampleRate: call.media.codec.sampleRate }), 0);
+    await speak(BOT_GREETING, await staticPrompt(o.tts, BOT_GREETING, call.media.codec.sampleRate), 0);
     while (live) {
       // Endpointing: the caller's turn ends after endpointMs of silence.
       const seg = heardSince(call, cursorMs, endpointMs)[0];

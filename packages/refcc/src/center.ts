@@ -18,7 +18,7 @@ import { SipServer, type IncomingCall } from '@vigil/sip';
 import { FliteSynthesizer, PocketsphinxTranscriber, WavFileSynthesizer, type Synthesizer, type Transcriber } from '@vigil/speech';
 import OpenAI from 'openai';
 import { startRefBot, type RefBot } from '@vigil/refbot';
-import { runBot, type BotTruthEvent } from './bot.ts';
+import { prerenderGreeting, runBot, type BotTruthEvent } from './bot.ts';
 import { Crm, crmAfterTurn } from './crm.ts';
 
 export const PROMPTS = {
@@ -317,6 +317,8 @@ export async function startContactCenter(o: ContactCenterOptions = {}): Promise<
   });
   const tts = o.synthesizer ?? new FliteSynthesizer();
   const asr = o.transcriber ?? new PocketsphinxTranscriber();
+  // A synthesizer that cannot render it now fails again, visibly, on the call that needs it.
+  await prerenderGreeting(tts, 8000).catch(() => undefined);
   const bot = await SipServer.start({
     user: 'bot', host: o.host, port: o.sipPort ? o.sipPort + 1 : 0, ringMs: 100,
     onCall: (call) => {
