@@ -17,7 +17,8 @@ export interface Stack {
   httpPort: number;
   grpcPort: number;
   api<T = unknown>(method: string, path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: T }>;
-  startPlane(): Promise<Plane>;
+  /** Starts the plane (again, after plane.close()), with these options changed from the stack's from now on. */
+  startPlane(changes?: Partial<PlaneOptions>): Promise<Plane>;
   spawnProbe(probeId: string, region: string, extraEnv?: Record<string, string>): Promise<Spawned & { httpPort: number }>;
   metric(name: string, labels: Record<string, string>): Promise<number | undefined>;
   waitForRun(runId: string, timeoutMs?: number): Promise<RunDetail>;
@@ -39,7 +40,7 @@ export async function startStack(opts: Partial<PlaneOptions> = {}): Promise<Stac
   const httpPort = await freePort();
   const grpcPort = await freePort();
   const probes: Spawned[] = [];
-  const planeOptions: PlaneOptions = {
+  let planeOptions: PlaneOptions = {
     databaseUrl: db.url, natsUrl: NATS_URL, natsStream: nats.stream, natsSubjectPrefix: nats.prefix, httpPort, grpcPort,
     probeTokens: [token], schedulerTickMs: 200, heartbeatIntervalMs: 1000, runAckWaitMs: 4000, ...opts,
   };
@@ -47,7 +48,8 @@ export async function startStack(opts: Partial<PlaneOptions> = {}): Promise<Stac
   const stack: Stack = {
     plane: undefined as unknown as Plane,
     bot, token, databaseUrl: db.url, nats, httpPort, grpcPort,
-    async startPlane() {
+    async startPlane(changes = {}) {
+      planeOptions = { ...planeOptions, ...changes };
       stack.plane = await startPlane(planeOptions, { logger });
       return stack.plane;
     },

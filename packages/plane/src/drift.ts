@@ -24,6 +24,8 @@ import type { DriftNotifier, NotifiedAlarm } from './notify.ts';
 const MIN_RUNS = 20;
 /** Texts a step needs in the window for a content baseline. */
 const MIN_TEXTS = 10;
+/** Runs read per query when a series catches up (after a restart: everything since its baseline). */
+const PAGE_RUNS = 200;
 /** Distinct texts kept per step and field (the most frequent). */
 const MAX_TEXTS = 200;
 /** Run positions each detector remembers, to name the run a change began at (older ones: the oldest kept). */
@@ -102,7 +104,13 @@ interface SeriesState {
   /** Audio quality: a CUSUM on ln(4.5 − MOS). */
   quality: LatencyCusum | null;
   pass: PassRateDetector;
-  content: Map<string, ContentState>;
+  /** Built once the baseline's texts can be compared (embedded, with an embeddings endpoint). */
+  content: Map<string, ContentState> | null;
+  /**
+   * Runs whose content waits for the embeddings endpoint (it failed when they arrived), in order with their
+   * positions: fed to the content detectors, before newer runs, once it answers. At most KEEP_RUNS.
+   */
+  contentPending: Array<{ run: SeriesRun; index: number }>;
   intents: Map<string, Set<string>>;
   failures: NewFailureDetector | null;
   orders: Map<string, Order>;
@@ -115,6 +123,8 @@ interface SeriesState {
   versionChanges: Array<{ runId: string; at: number; index: number; before: Record<string, string>; after: Record<string, string> }>;
   alarmed: Set<string>;
   labels: { journey: string; target: string; region: string };
+  /** The measure the baseline's content thresholds were made with, when they had to be worked out again on today's. */
+  remeasuredFrom: { method: string; model: string | null } | null;
 }
 
 const keyOf = (s: Series) => `${s.journeyId}\u0000${s.targetId}\u0000${s.region}`;
@@ -157,6 +167,7 @@ export class DriftService {
     const row = await this.#ds.addBaseline(s, { since: o.since, until: o.until, runs: runs.length >= MIN_RUNS ? runs.length : 0, stats, createdBy: o.by, reason: o.reason });
     const old = await this.#states.get(keyOf(s))?.catch(() => null);
     if (old) for (const d of old.alarmed) this.#metrics.driftAlarms.remove({ ...old.labels, detector: d });
+    if (old) this.#metrics.driftContentWaiting.remove(old.labels);
     this.#states.delete(keyOf(s));
     // Resolve what was notified against the previous version (from the store: it survives restarts).
     const previous = (await this.#ds.listBaselines(s)).find((b) => b.version === row.version - 1);
@@ -241,23 +252,12 @@ export class DriftService {
         const st: SeriesState = {
           baseline, latency: new Map(Object.entries(baseline.stats.latency).map(([k, b]) => [k, new LatencyCusum(b)])),
           quality: baseline.stats.quality?.mos ? new LatencyCusum(baseline.stats.quality.mos) : null,
-          pass: new PassRateDetector(baseline.stats.pass.passes, baseline.stats.pass.runs), content: new Map(), intents: new Map(),
+          pass: new PassRateDetector(baseline.stats.pass.passes, baseline.stats.pass.runs), content: null, contentPending: [], intents: new Map(),
           failures: baseline.stats.failures ? new NewFailureDetector(Object.keys(baseline.stats.failures)) : null,
           orders: new Map(), index: 0, lastFinishedAt: baseline.createdAt, atLast: new Set(), versions: baseline.stats.versions ?? {}, versionChanges: [],
-          alarmed: new Set(alarms.map((a) => a.detector)), labels,
+          alarmed: new Set(alarms.map((a) => a.detector)), labels, remeasuredFrom: null,
         };
-        for (const [k, c] of Object.entries(baseline.stats.content ?? {})) {
-          st.intents.set(k, new Set(c.intents));
-          for (const field of ['heard', 'reply'] as const) {
-            const t = c.texts[field];
-            if (!t) continue;
-            st.content.set(`content:${k}.${field}`, {
-              det: new ContentDetector({ threshold: t.threshold, spread: t.spread, n: t.values.reduce((a, v) => a + v.n, 0) }),
-              step: c.step, stepKey: k, field, texts: t.values.map((v) => v.text), memo: new Map(),
-            });
-          }
-        }
-        await this.#text.prepare([...st.content.values()].flatMap((c) => c.texts));
+        for (const [k, c] of Object.entries(baseline.stats.content ?? {})) st.intents.set(k, new Set(c.intents));
         for (const d of st.alarmed) this.#metrics.driftAlarms.set({ ...labels, detector: d }, 1);
         return st;
       })();
@@ -265,6 +265,47 @@ export class DriftService {
       p.catch(() => this.#states.delete(key));
     }
     return p;
+  }
+
+  /** The accepted texts of the baseline, for embedding before its content detectors are built. */
+  #baselineTexts(st: SeriesState): string[] {
+    if (st.content) return [];
+    return Object.values(st.baseline.stats.content ?? {}).flatMap((c) => [c.texts.reply, c.texts.heard].flatMap((t) => t?.values.map((v) => v.text) ?? []));
+  }
+
+  /** Builds the content detectors (the baseline's texts embedded already). */
+  #buildContent(st: SeriesState): Map<string, ContentState> {
+    const { baseline, labels } = st;
+    const content = Object.entries(baseline.stats.content ?? {});
+    const built = new Map<string, ContentState>();
+    // Thresholds are distances on the measure the baseline was made with; when the plane now compares by
+    // another (embeddings configured, removed or a different model), they are worked out again on the new
+    // measure from the accepted texts the baseline holds, and the alarms' detail names the measure used.
+    const measure = this.#text.method;
+    const was = baseline.stats.similarity ?? { method: 'lexical-fallback', model: null };
+    const remeasure = content.length > 0 && (was.method !== measure.method || was.model !== measure.model);
+    if (remeasure) {
+      st.remeasuredFrom = was;
+      this.#log.warn({ ...labels, baseline: baseline.version, baselineSimilarity: was, similarity: measure }, 'baseline content was measured with another similarity: thresholds recomputed from its texts');
+    }
+    for (const [k, c] of content) {
+      for (const field of ['heard', 'reply'] as const) {
+        const t = c.texts[field];
+        if (!t) continue;
+        const n = t.values.reduce((a, v) => a + v.n, 0);
+        let { threshold, spread } = t;
+        if (remeasure) {
+          const texts = t.values.flatMap((v) => Array<string>(v.n).fill(v.text));
+          while (texts.length < 5) texts.push(texts[0]!); // a golden run's single text: the margin alone, as when it was made
+          ({ threshold, spread } = contentBaseline(texts, this.#text.similarity));
+        }
+        built.set(`content:${k}.${field}`, {
+          det: new ContentDetector({ threshold, spread, n }),
+          step: c.step, stepKey: k, field, texts: t.values.map((v) => v.text), memo: new Map(),
+        });
+      }
+    }
+    return built;
   }
 
   #fed(st: SeriesState, detector: string, r: SeriesRun, index: number): Order {
@@ -282,9 +323,46 @@ export class DriftService {
   async #advance(s: Series, labels: SeriesState['labels']): Promise<void> {
     const st = await this.#load(s, labels);
     if (!st) return;
-    // Runs finished since the last one fed (equal finish times are told apart by id).
-    const fresh = (await this.#ds.seriesRuns(s, { since: st.lastFinishedAt })).filter((r) => !(r.finishedAt.getTime() === st.lastFinishedAt.getTime() && st.atLast.has(r.runId)));
-    await this.#text.prepare(fresh.flatMap((r) => Object.values(r.steps).flatMap((x) => [x.reply ?? '', x.heard ?? ''])).filter(Boolean));
+    // Runs finished since the last one fed (equal finish times are told apart by id), a page at a time: after a
+    // restart the series is replayed from its baseline, which may be months of runs.
+    // Once the embeddings endpoint has failed, the rest of the pages do not ask it again.
+    let embed = true;
+    for (;;) {
+      const limit = PAGE_RUNS + st.atLast.size;
+      const page = await this.#ds.seriesRuns(s, { since: st.lastFinishedAt, limit });
+      embed = await this.#feed(st, page.filter((r) => !(r.finishedAt.getTime() === st.lastFinishedAt.getTime() && st.atLast.has(r.runId))), embed);
+      if (page.length < limit) break;
+    }
+  }
+
+  /**
+   * Feeds runs (in finish order, none fed before) to the series' detectors; `embed` false: the embeddings endpoint
+   * failed a moment ago, content waits without asking it. Returns whether content could be evaluated.
+   */
+  async #feed(st: SeriesState, fresh: SeriesRun[], embed: boolean): Promise<boolean> {
+    const { labels } = st;
+    // Content needs every text embedded first (with an embeddings endpoint). If the endpoint fails, the other
+    // detectors go on and the runs' content waits, in order, for the next evaluation it answers in; nothing is
+    // compared on another measure meanwhile.
+    const textsOf = (r: SeriesRun) => Object.values(r.steps).flatMap((x) => [x.reply ?? '', x.heard ?? '']).filter(Boolean);
+    let contentReady = false;
+    if (embed) {
+      try {
+        await this.#text.prepare([...this.#baselineTexts(st), ...st.contentPending.flatMap((p) => textsOf(p.run)), ...fresh.flatMap(textsOf)]);
+        contentReady = true;
+      } catch (e) {
+        if (!(e instanceof VigilError) || e.code !== 'VIGIL_E_LLM_UNAVAILABLE') throw e;
+        this.#log.warn({ ...labels, err: e.message, waiting: st.contentPending.length + fresh.length }, 'content drift waits for the embeddings endpoint');
+      }
+    }
+    if (contentReady) {
+      st.content ??= this.#buildContent(st);
+      while (st.contentPending.length) {
+        const p = st.contentPending[0]!;
+        await this.#feedContent(st, st.content, p.run, p.index);
+        st.contentPending.shift();
+      }
+    }
     for (const r of fresh) {
       if (r.finishedAt.getTime() !== st.lastFinishedAt.getTime()) st.atLast.clear();
       st.atLast.add(r.runId);
@@ -318,23 +396,13 @@ export class DriftService {
           });
         }
       }
-      // What was heard first: an answer that moved because the target heard something else is ASR's doing.
-      for (const [detector, c] of [...st.content].sort(([a], [b]) => (a.endsWith('.heard') ? 0 : 1) - (b.endsWith('.heard') ? 0 : 1))) {
-        const text = r.steps[c.stepKey]?.[c.field];
-        if (text === undefined) continue;
-        let d = c.memo.get(text);
-        if (d === undefined) { d = contentDistance(text, c.texts, this.#text.similarity); c.memo.set(text, d); if (c.memo.size > 5_000) c.memo.delete(c.memo.keys().next().value as string); }
-        const order = this.#fed(st, detector, r, index);
-        const verdict = c.det.push(d);
-        if (!verdict.alarm || st.alarmed.has(detector)) continue;
-        const change = this.#at(order, verdict.changeAt!);
-        const known = st.intents.get(c.stepKey) ?? new Set<string>();
-        const intent = r.steps[c.stepKey]?.intent;
-        const layer = c.field === 'heard' || st.alarmed.has(`content:${c.stepKey}.heard`) ? 'asr' : intent !== undefined && known.size > 0 && !known.has(intent) ? 'intent' : 'llm';
-        await this.#raise(st, {
-          detector, kind: 'content', layer, direction: 'changed', change, alarmRunId: r.runId, ratio: null, pValue: null,
-          detail: { step: c.step, field: c.field, distance: +d.toFixed(4), threshold: +verdict.threshold.toFixed(4), similarity: this.#text.method, text, nearestBaseline: nearest(text, c.texts, this.#text.similarity), ...(intent !== undefined ? { intent, baselineIntents: [...known] } : {}) },
-        });
+      if (contentReady && st.content) await this.#feedContent(st, st.content, r, index);
+      else {
+        st.contentPending.push({ run: r, index });
+        if (st.contentPending.length > KEEP_RUNS) {
+          st.contentPending.shift();
+          this.#log.warn({ ...labels, kept: KEEP_RUNS }, 'content drift: the embeddings endpoint has failed for too long; the oldest waiting run is skipped');
+        }
       }
       const order = this.#fed(st, 'pass_rate', r, index);
       const pv = st.pass.push(r.verdict === 'pass');
@@ -355,6 +423,30 @@ export class DriftService {
           await this.#raise(st, { detector, kind: 'new_failure', layer, direction: 'new', change: this.#at(fo, f.changeAt), alarmRunId: r.runId, ratio: null, pValue: null, detail: { signature: f.signature, runs: f.runs, window: st.failures.w } });
         }
       }
+    }
+    this.#metrics.driftContentWaiting.set(labels, st.contentPending.length);
+    return contentReady;
+  }
+
+  /** Feeds one run to the content detectors (the texts it holds embedded already). */
+  async #feedContent(st: SeriesState, content: Map<string, ContentState>, r: SeriesRun, index: number): Promise<void> {
+    // What was heard first: an answer that moved because the target heard something else is ASR's doing.
+    for (const [detector, c] of [...content].sort(([a], [b]) => (a.endsWith('.heard') ? 0 : 1) - (b.endsWith('.heard') ? 0 : 1))) {
+      const text = r.steps[c.stepKey]?.[c.field];
+      if (text === undefined) continue;
+      let d = c.memo.get(text);
+      if (d === undefined) { d = contentDistance(text, c.texts, this.#text.similarity); c.memo.set(text, d); if (c.memo.size > 5_000) c.memo.delete(c.memo.keys().next().value as string); }
+      const order = this.#fed(st, detector, r, index);
+      const verdict = c.det.push(d);
+      if (!verdict.alarm || st.alarmed.has(detector)) continue;
+      const change = this.#at(order, verdict.changeAt!);
+      const known = st.intents.get(c.stepKey) ?? new Set<string>();
+      const intent = r.steps[c.stepKey]?.intent;
+      const layer = c.field === 'heard' || st.alarmed.has(`content:${c.stepKey}.heard`) ? 'asr' : intent !== undefined && known.size > 0 && !known.has(intent) ? 'intent' : 'llm';
+      await this.#raise(st, {
+        detector, kind: 'content', layer, direction: 'changed', change, alarmRunId: r.runId, ratio: null, pValue: null,
+        detail: { step: c.step, field: c.field, distance: +d.toFixed(4), threshold: +verdict.threshold.toFixed(4), similarity: this.#text.method, ...(st.remeasuredFrom ? { thresholdRemeasuredFrom: st.remeasuredFrom } : {}), text, nearestBaseline: nearest(text, c.texts, this.#text.similarity), ...(intent !== undefined ? { intent, baselineIntents: [...known] } : {}) },
+      });
     }
   }
 

@@ -28,6 +28,7 @@ export class PlaneMetrics {
   readonly evidenceRejected: Counter<'code'>;
   readonly artifactBytes: Counter<never>;
   readonly driftAlarms: Gauge<'journey' | 'target' | 'region' | 'detector'>;
+  readonly driftContentWaiting: Gauge<'journey' | 'target' | 'region'>;
 
   constructor(fleet: () => Promise<FleetSnapshot>) {
     const r = this.registry;
@@ -44,6 +45,7 @@ export class PlaneMetrics {
     this.evidenceRecords = new Counter({ name: 'vigil_evidence_records_total', help: 'Terminal run records appended to the evidence log, by outcome and signer (probe or log).', labelNames: ['outcome', 'signer'], registers: [r] });
     this.evidenceRejected = new Counter({ name: 'vigil_evidence_rejected_total', help: 'Probe evidence records the plane refused, by error code.', labelNames: ['code'], registers: [r] });
     this.driftAlarms = new Gauge({ name: 'vigil_drift_alarms', help: 'Drift detectors in alarm against the current baseline of a journey/target/region (1 per detector: latency:<layer>.<metric>, pass_rate, content:<step>.<reply|heard>, new_failure:<signature>).', labelNames: ['journey', 'target', 'region', 'detector'], registers: [r] });
+    this.driftContentWaiting = new Gauge({ name: 'vigil_drift_content_waiting_runs', help: 'Finished runs whose content drift is not evaluated yet because the embeddings endpoint (VIGIL_EMBEDDINGS_BASE_URL) failed; evaluated in order once it answers.', labelNames: ['journey', 'target', 'region'], registers: [r] });
     this.artifactBytes = new Counter({ name: 'vigil_artifact_bytes_total', help: 'Artifact bytes received from probes and stored encrypted.', registers: [r] });
 
     let snapshot: Promise<FleetSnapshot> | undefined;

@@ -94,14 +94,22 @@ export class DriftStore {
     try { return await fn(); } catch (e) { throw classifyDbError(e); }
   }
 
-  /** Finished runs of a series, oldest first, with what drift detection reads of them (the attempt that finished). */
-  seriesRuns(s: Series, o: { since?: Date; until?: Date; finishedAfter?: Date; runId?: string } = {}): Promise<SeriesRun[]> {
+  /**
+   * Finished runs of a series, oldest first, with what drift detection reads of them (the attempt that finished).
+   * `limit`: at most this many runs (the oldest), for reading a long series a page at a time.
+   */
+  seriesRuns(s: Series, o: { since?: Date; until?: Date; finishedAfter?: Date; runId?: string; limit?: number } = {}): Promise<SeriesRun[]> {
     return this.#q(async () => {
       const where: SQL[] = [eq(runs.journeyId, s.journeyId), eq(runs.targetId, s.targetId), eq(runs.region, s.region), eq(runs.status, 'finished')];
       if (o.since) where.push(gte(runs.finishedAt, o.since));
       if (o.until) where.push(lt(runs.finishedAt, o.until));
       if (o.finishedAfter) where.push(gt(runs.finishedAt, o.finishedAfter));
       if (o.runId) where.push(eq(runs.id, o.runId));
+      if (o.limit !== undefined) {
+        const ids = await this.db.select({ id: runs.id }).from(runs).where(and(...where)).orderBy(asc(runs.finishedAt), asc(runs.id)).limit(o.limit);
+        if (ids.length === 0) return [];
+        where.push(inArray(runs.id, ids.map((r) => r.id)));
+      }
       const rows = await this.db.select({ id: runs.id, finishedAt: runs.finishedAt, verdict: runs.verdict, kind: runEvents.kind, body: runEvents.body }).from(runs)
         .leftJoin(runEvents, and(eq(runEvents.runId, runs.id), eq(runEvents.attempt, runs.attempt), inArray(runEvents.kind, ['timing', 'transcript', 'assertion', 'step_started', 'step_finished', 'run_finished'])))
         .where(and(...where)).orderBy(asc(runs.finishedAt), asc(runs.id), asc(runEvents.seq));
