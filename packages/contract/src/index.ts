@@ -48,6 +48,9 @@ export function loadContract(): ProtoGrpcType {
 // ---------------------------------------------------------------------------------------------------------------
 // Verdicts
 
+/** `structured.source` of transcript events that carry what the target's own turn telemetry reported (not a turn of the conversation). */
+export const TARGET_TELEMETRY_SOURCE = 'target-telemetry';
+
 export const VERDICTS = ['pass', 'fail', 'error', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 

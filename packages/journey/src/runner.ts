@@ -4,7 +4,7 @@
  * then run_finished. The runner never throws for a failing target: failures become verdicts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { worstVerdict, type LayerTiming, type RunEventBody, type Verdict } from '@vigil/contract';
+import { TARGET_TELEMETRY_SOURCE, worstVerdict, type LayerTiming, type RunEventBody, type Verdict } from '@vigil/contract';
 import { VigilError, toVigilError } from '@vigil/errors';
 import { JSONPath } from 'jsonpath-plus';
 import { appliesTo, describeAssertion, evaluateAssertion, evaluateCallQuality, type AssertionResult, type ChatReply } from './assertions.ts';
@@ -233,7 +233,7 @@ export async function runJourney(opts: RunJourneyOptions): Promise<RunSummary> {
     } catch (e) {
       // The run stands without the layer split; the reason is in its transcript.
       const v = toVigilError(e);
-      await emit({ kind: 'transcript', stepIndex: lastStep, speaker: 'bot', text: `[TELEMETRY ${v.code}]`, structured: { source: 'target-telemetry', code: v.code, message: v.message } });
+      await emit({ kind: 'transcript', stepIndex: lastStep, speaker: 'bot', text: `[TELEMETRY ${v.code}]`, structured: { source: TARGET_TELEMETRY_SOURCE, code: v.code, message: v.message } });
       return;
     }
     for (const [k, t] of turns.entries()) {

@@ -13,6 +13,7 @@
  * Turns in the order the caller spoke them; every field optional; durations in ms (asrMs: end of the caller's
  * speech being endpointed → final transcript; llmMs: transcript → answer text; ttsMs: text → first audio byte).
  */
+import { TARGET_TELEMETRY_SOURCE } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import { wordErrorRate } from '@vigil/speech';
 
@@ -84,7 +85,7 @@ export function telemetryFacts(said: string | undefined, t: TargetTurn): { struc
   if (t.ttsMs !== undefined) timings.push({ layer: 'tts', timeToFirstByteMs: t.ttsMs });
   const wer = said !== undefined && t.heard !== undefined ? wordErrorRate(said, t.heard).rate : undefined;
   return {
-    structured: { source: 'target-telemetry', heard: t.heard ?? null, intent: t.intent ?? null, ...(wer !== undefined && Number.isFinite(wer) ? { wordErrorRate: Math.round(wer * 1000) / 1000 } : {}) },
+    structured: { source: TARGET_TELEMETRY_SOURCE, heard: t.heard ?? null, intent: t.intent ?? null, ...(wer !== undefined && Number.isFinite(wer) ? { wordErrorRate: Math.round(wer * 1000) / 1000 } : {}) },
     timings,
   };
 }

@@ -76,10 +76,17 @@ class TextComparer {
     this.#sem = embeddings ? new SemanticSimilarity(embeddings) : undefined;
   }
   get method(): { method: 'embeddings' | 'lexical-fallback'; model: string | null } { return this.#sem?.method ?? { method: 'lexical-fallback', model: null }; }
-  /** Embeds what is not cached yet (no-op for the lexical fallback). */
+  /**
+   * Embeds what is not cached yet (no-op for the lexical fallback). The cache is least-recently-prepared first, so
+   * what is about to be compared is never what gets evicted.
+   */
   async prepare(texts: Iterable<string>): Promise<void> {
     if (!this.#sem) return;
-    const missing = [...new Set(texts)].filter((t) => !this.#vectors.has(t));
+    const missing: string[] = [];
+    for (const t of new Set(texts)) {
+      const v = this.#vectors.get(t);
+      if (v) { this.#vectors.delete(t); this.#vectors.set(t, v); } else missing.push(t);
+    }
     if (!missing.length) return;
     const vs = await this.#sem.embed(missing);
     missing.forEach((t, i) => this.#vectors.set(t, vs[i]!));
@@ -267,9 +274,8 @@ export class DriftService {
     return p;
   }
 
-  /** The accepted texts of the baseline, for embedding before its content detectors are built. */
+  /** The accepted texts of the baseline: embedded (kept in the cache) before every comparison with them. */
   #baselineTexts(st: SeriesState): string[] {
-    if (st.content) return [];
     return Object.values(st.baseline.stats.content ?? {}).flatMap((c) => [c.texts.reply, c.texts.heard].flatMap((t) => t?.values.map((v) => v.text) ?? []));
   }
 

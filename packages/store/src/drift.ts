@@ -1,7 +1,7 @@
 /** Storage for baselines and drift alarms (migrations/0003_drift.sql). */
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { timingMetrics, type LayerTiming } from '@vigil/contract';
+import { TARGET_TELEMETRY_SOURCE, timingMetrics, type LayerTiming } from '@vigil/contract';
 import type { Database, Db } from './db.ts';
 import { classifyDbError } from './db.ts';
 import { baselines, driftAlarms, driftNotifications, runEvents, runs, type BaselineStats } from './schema.ts';
@@ -53,7 +53,7 @@ function readEvent(run: SeriesRun, kind: string, b: Record<string, unknown>, sum
     case 'transcript': {
       const text = String(b.text ?? '');
       const st = b.structured as { source?: string; heard?: string | null; intent?: string | null } | undefined;
-      if (b.speaker === 'caller' && st?.source === 'target-telemetry') {
+      if (b.speaker === 'caller' && st?.source === TARGET_TELEMETRY_SOURCE) {
         const s = step(run, b.stepIndex);
         if (typeof st.heard === 'string') s.heard = s.heard ? `${s.heard} | ${st.heard}` : st.heard;
         if (typeof st.intent === 'string') s.intent = s.intent ? `${s.intent} | ${st.intent}` : st.intent;

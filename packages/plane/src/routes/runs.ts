@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { REGION_PATTERN, VERDICTS, type RunEventBody } from '@vigil/contract';
+import { REGION_PATTERN, TARGET_TELEMETRY_SOURCE, VERDICTS, type RunEventBody } from '@vigil/contract';
 import { VigilError } from '@vigil/errors';
 import { targetSpecOf, type RunEventRow, type RunRow } from '@vigil/store';
 import { Ref, assertChannelFamily, errorResponses, iso } from './common.ts';
@@ -41,7 +41,7 @@ export function turnsOf(events: RunEventRow[]) {
   for (const e of events) {
     const b = e.body as RunEventBody;
     // What the target's telemetry says it heard is not a turn of the conversation (it is in the events).
-    if (b.kind === 'transcript' && (b.structured as { source?: string } | undefined)?.source !== 'target-telemetry') get(b.stepIndex)[b.speaker] = b.text;
+    if (b.kind === 'transcript' && (b.structured as { source?: string } | undefined)?.source !== TARGET_TELEMETRY_SOURCE) get(b.stepIndex)[b.speaker] = b.text;
     if (b.kind === 'timing' && b.timing.layer === 'chat_turn') {
       const t = get(b.stepIndex);
       t.timeToFirstTokenMs = b.timing.timeToFirstTokenMs;
